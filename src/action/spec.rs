@@ -1,0 +1,174 @@
+//! Why this exists: action.yml and the README's inputs/outputs tables must never drift from what
+//! the binary reads and writes. Both are generated from the declarations here, and a test fails
+//! when the committed files differ (`TAMMA_BLESS=1 cargo test` rewrites them).
+
+/// One declared action input.
+#[derive(Debug, Clone, Copy)]
+pub struct InputSpec {
+    /// The input name as workflows write it (`dry-run`).
+    pub name: &'static str,
+    /// What it does and what is allowed.
+    pub description: &'static str,
+    /// The default action.yml declares (may be an expression).
+    pub default: &'static str,
+    /// Whether the value is a secret that must be masked first.
+    pub secret: bool,
+}
+
+/// One declared action output.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputSpec {
+    /// The output name.
+    pub name: &'static str,
+    /// What it holds.
+    pub description: &'static str,
+}
+
+/// Every input, in the order action.yml lists them. Inputs a `workflow_dispatch` form may set
+/// default to empty in action.yml (the runner always passes defaults, and only an empty input is
+/// filled from the form); what empty means is applied in code and said in the description.
+pub const INPUTS: &[InputSpec] = &[
+    InputSpec {
+        name: "command",
+        description: "What to run: `release` (plan, then publish the GitHub release) or `plan` (only print what a release would do). Empty means `release`.",
+        default: "",
+        secret: false,
+    },
+    InputSpec {
+        name: "dry-run",
+        description: "`true` walks the whole pipeline and writes nothing anywhere: no GitHub, registry or git writes. Needs no token. Empty means `false`.",
+        default: "",
+        secret: false,
+    },
+    InputSpec {
+        name: "github-token",
+        description: "Token for the GitHub API (needs `contents: write` to publish). Masked before anything is printed.",
+        default: "${{ github.token }}",
+        secret: true,
+    },
+    InputSpec {
+        name: "version",
+        description: "The version to release (semver, without the tag prefix). Empty on a tag push: the pushed tag is the version.",
+        default: "",
+        secret: false,
+    },
+    InputSpec {
+        name: "config",
+        description: "Path of the config file, relative to the repository root. Empty means `.github/tamma-release.toml`, which may be absent (then the defaults apply).",
+        default: "",
+        secret: false,
+    },
+    InputSpec {
+        name: "stages",
+        description: "Comma-separated stages to run: `plan`, `publish`. Empty runs them all; `plan` always runs.",
+        default: "",
+        secret: false,
+    },
+];
+
+/// Every output, in the order action.yml lists them.
+pub const OUTPUTS: &[OutputSpec] = &[
+    OutputSpec {
+        name: "version",
+        description: "The released version, e.g. `1.2.3`.",
+    },
+    OutputSpec {
+        name: "tag",
+        description: "The release tag, e.g. `v1.2.3`.",
+    },
+    OutputSpec {
+        name: "previous-version",
+        description: "The previous release's version; empty for a first release.",
+    },
+    OutputSpec {
+        name: "prerelease",
+        description: "`true` when the version has a prerelease part (`1.2.3-rc.1`), else `false`.",
+    },
+    OutputSpec {
+        name: "release-url",
+        description: "The GitHub release page; empty in a dry run.",
+    },
+    OutputSpec {
+        name: "release-id",
+        description: "The GitHub release id; empty in a dry run.",
+    },
+    OutputSpec {
+        name: "changelog",
+        description: "The release notes (Markdown).",
+    },
+];
+
+/// The input with this name.
+pub fn input(name: &str) -> Option<&'static InputSpec> {
+    INPUTS.iter().find(|i| i.name == name)
+}
+
+fn yaml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The whole action.yml.
+pub fn render_action_yml() -> String {
+    let mut out = String::new();
+    out.push_str("# Generated from src/action/spec.rs; `TAMMA_BLESS=1 cargo test` rewrites it. Edit the spec, not this file.\n");
+    out.push_str("name: \"tamma-release\"\n");
+    out.push_str("description: \"Release a project end to end: version, notes, GitHub release; dry-run first, rollback-ready.\"\n");
+    out.push_str("author: \"meywd\"\n");
+    out.push_str("branding:\n  icon: \"package\"\n  color: \"purple\"\n");
+    out.push_str("inputs:\n");
+    for input in INPUTS {
+        out.push_str(&format!(
+            "  {}:\n    description: {}\n    required: false\n    default: {}\n",
+            input.name,
+            yaml_string(input.description),
+            yaml_string(input.default)
+        ));
+    }
+    out.push_str("outputs:\n");
+    for output in OUTPUTS {
+        out.push_str(&format!(
+            "  {}:\n    description: {}\n",
+            output.name,
+            yaml_string(output.description)
+        ));
+    }
+    out.push_str("runs:\n  using: \"docker\"\n");
+    out.push_str("  # On main the image is built from the Dockerfile; release tags point at the prebuilt image by digest.\n");
+    out.push_str("  image: \"Dockerfile\"\n  args:\n    - \"action\"\n");
+    out
+}
+
+fn table_cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// The README's inputs table.
+pub fn render_inputs_table() -> String {
+    let mut out = String::from("| Input | Default | Description |\n|---|---|---|\n");
+    for input in INPUTS {
+        let default = if input.default.is_empty() {
+            String::from("(empty)")
+        } else {
+            format!("`{}`", input.default)
+        };
+        out.push_str(&format!(
+            "| `{}` | {default} | {} |\n",
+            input.name,
+            table_cell(input.description)
+        ));
+    }
+    out
+}
+
+/// The README's outputs table.
+pub fn render_outputs_table() -> String {
+    let mut out = String::from("| Output | Description |\n|---|---|\n");
+    for output in OUTPUTS {
+        out.push_str(&format!(
+            "| `{}` | {} |\n",
+            output.name,
+            table_cell(output.description)
+        ));
+    }
+    out
+}

@@ -1,0 +1,278 @@
+//! Why this exists: the config file is the user's contract with the tool, so it is parsed strictly
+//! (a typo is an error that names the key, its line and what is allowed) and described by a JSON
+//! Schema that editors and `tamma-release config schema` can use.
+//!
+//! Precedence is applied by [`crate::request`]: CLI flag > action input > this file > default.
+
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, FileLocation, Result};
+
+/// Where the config is looked for when no path is given.
+pub const DEFAULT_CONFIG_PATH: &str = ".github/tamma-release.toml";
+
+/// The whole config file. No file at all is valid and means [`Config::default`].
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(
+    title = "tamma-release configuration",
+    description = "The file .github/tamma-release.toml"
+)]
+pub struct Config {
+    /// How releases are named and published.
+    #[serde(default)]
+    pub release: ReleaseConfig,
+    /// One entry per thing a release ships.
+    #[serde(default, rename = "artifact", skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<ArtifactConfig>,
+}
+
+/// `[release]`
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ReleaseConfig {
+    /// Tags are `<tag-prefix><semver>`, e.g. `v1.2.3` or `cli-v1.2.3`. May be empty.
+    #[serde(default = "default_tag_prefix")]
+    pub tag_prefix: String,
+    /// Leave the GitHub release as a draft instead of publishing it.
+    #[serde(default)]
+    pub draft: bool,
+}
+
+impl Default for ReleaseConfig {
+    fn default() -> Self {
+        ReleaseConfig {
+            tag_prefix: default_tag_prefix(),
+            draft: false,
+        }
+    }
+}
+
+fn default_tag_prefix() -> String {
+    "v".to_string()
+}
+
+/// What kind of thing an artifact is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArtifactKind {
+    /// An archive (`.tar.gz` or `.zip`) made from `files`.
+    Archive,
+    /// A file uploaded as it is, from `path`.
+    File,
+    /// An npm package directory at `path`.
+    Npm,
+    /// A container image.
+    Image,
+    /// A built documentation site directory at `path`.
+    Docs,
+}
+
+impl ArtifactKind {
+    /// The name used in the config file and in plans.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArtifactKind::Archive => "archive",
+            ArtifactKind::File => "file",
+            ArtifactKind::Npm => "npm",
+            ArtifactKind::Image => "image",
+            ArtifactKind::Docs => "docs",
+        }
+    }
+}
+
+/// `[[artifact]]`: one thing a release ships.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ArtifactConfig {
+    /// The asset name (for archives and files) or a label for the artifact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// archive | file | npm | image | docs
+    pub kind: ArtifactKind,
+    /// Globs relative to the repository root (archives).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+    /// A path relative to the repository root (file, npm, docs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The image reference without a tag, e.g. `ghcr.io/acme/widget` (image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+impl ArtifactConfig {
+    /// The name shown in plans and summaries.
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| self.image.clone())
+            .or_else(|| self.path.clone())
+            .unwrap_or_else(|| self.kind.as_str().to_string())
+    }
+}
+
+impl Config {
+    /// Loads the config. `explicit` is the path the user named (flag or input); without one the
+    /// default path is tried and a missing file means the defaults.
+    pub fn load(workspace: &Path, explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>)> {
+        let (path, must_exist) = match explicit {
+            Some(p) => (workspace.join(p), true),
+            None => (workspace.join(DEFAULT_CONFIG_PATH), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                return Ok((Config::default(), None));
+            }
+            Err(source) => return Err(Error::ReadFile { path, source }),
+        };
+        let shown = explicit
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
+        let config = Config::parse(&text, &shown)?;
+        Ok((config, Some(path)))
+    }
+
+    /// Parses config text; `shown_path` names the file in errors.
+    pub fn parse(text: &str, shown_path: &Path) -> Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            Error::Config {
+                location: locate(text, offset, shown_path),
+                message: e.message().trim_end().to_string(),
+            }
+        })?;
+        config.check(text, shown_path)?;
+        Ok(config)
+    }
+
+    /// Checks that serde cannot express: allowed characters, unique names.
+    fn check(&self, text: &str, shown_path: &Path) -> Result<()> {
+        let at_key = |key: &str, message: String| Error::Config {
+            location: locate(text, find_key(text, key), shown_path),
+            message,
+        };
+        let prefix = &self.release.tag_prefix;
+        if let Some(bad) = prefix
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-_./".contains(*c)))
+        {
+            return Err(at_key(
+                "tag-prefix",
+                format!(
+                    "release.tag-prefix {prefix:?} contains {bad:?}; allowed are letters, digits and - _ . /"
+                ),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for artifact in &self.artifacts {
+            let name = artifact.display_name();
+            if !seen.insert(name.clone()) {
+                return Err(at_key(
+                    &format!("\"{name}\""),
+                    format!("two artifacts are named {name:?}; artifact names must be unique"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The JSON Schema of the config file, as committed in `schema/tamma-release.schema.json`.
+    pub fn json_schema() -> String {
+        let schema = schemars::schema_for!(Config);
+        let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+        text.push('\n');
+        text
+    }
+}
+
+/// The offset of the first occurrence of `needle` (for checks after parsing; 0 when absent).
+fn find_key(text: &str, needle: &str) -> usize {
+    text.find(needle).unwrap_or(0)
+}
+
+fn locate(text: &str, offset: usize, path: &Path) -> FileLocation {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    FileLocation {
+        path: path.to_path_buf(),
+        line,
+        column,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(text, Path::new("c.toml"))
+    }
+
+    #[test]
+    fn empty_file_is_the_defaults() {
+        let config = parse("").unwrap();
+        assert_eq!(config, Config::default());
+        assert_eq!(config.release.tag_prefix, "v");
+        assert!(!config.release.draft);
+    }
+
+    #[test]
+    fn unknown_key_names_key_line_and_allowed() {
+        let err = parse("[release]\ndraft = true\ntag-prefx = \"v\"\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("c.toml:3:1: "), "{text}");
+        assert!(text.contains("unknown field `tag-prefx`"), "{text}");
+        assert!(
+            text.contains("`tag-prefix`") && text.contains("`draft`"),
+            "{text}"
+        );
+        assert_eq!(err.location().unwrap().line, 3);
+    }
+
+    #[test]
+    fn bad_kind_lists_the_kinds() {
+        let err = parse("[[artifact]]\nname = \"x\"\nkind = \"tarball\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("c.toml:3:"), "{err}");
+        for kind in ["archive", "file", "npm", "image", "docs"] {
+            assert!(err.contains(kind), "{err}");
+        }
+    }
+
+    #[test]
+    fn malformed_toml_is_located() {
+        let err = parse("[release\n").unwrap_err();
+        assert_eq!(err.location().unwrap().line, 1);
+    }
+
+    #[test]
+    fn duplicate_artifact_names_are_refused() {
+        let text = "[[artifact]]\nname = \"a.tar.gz\"\nkind = \"archive\"\n\n[[artifact]]\nname = \"a.tar.gz\"\nkind = \"file\"\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("unique"), "{err}");
+    }
+
+    #[test]
+    fn tag_prefix_with_space_is_refused() {
+        let err = parse("[release]\ntag-prefix = \"my v\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("c.toml:2:1") && err.contains("allowed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_is_located() {
+        let err = parse("[release]\ndraft = \"yes\"\n").unwrap_err();
+        assert_eq!(err.location().unwrap().line, 2);
+    }
+}

@@ -1,0 +1,211 @@
+//! Why this exists: the only place that touches the process — it reads the environment once,
+//! prints logs, workflow commands and results, writes the runner's files, and turns the library's
+//! result into an exit status. The CLI and the Actions step share everything after their inputs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use tamma_release::action::{self, Env, commands, event::EventPayload, inputs, outputs};
+use tamma_release::error::{Error, ExitStatus};
+use tamma_release::pipeline::{self, Command, Progress};
+use tamma_release::report::{RunReport, failure_summary};
+use tamma_release::request::{Options, ReleaseRequest, Stage};
+use tamma_release::targets::github::{DryRunHost, ReleaseHost};
+
+/// Where results and reports go besides the exit status.
+pub struct Sinks {
+    /// Print the result as JSON on stdout.
+    pub json: bool,
+    /// Write the Markdown summary here.
+    pub summary_file: Option<PathBuf>,
+    /// Write outputs here in `$GITHUB_OUTPUT` format.
+    pub output_file: Option<PathBuf>,
+    /// We run as an Actions step: annotations and log groups on stdout.
+    pub actions: bool,
+}
+
+/// Log groups per stage in Actions; a plain log line locally.
+struct StageLog {
+    actions: bool,
+}
+
+impl Progress for StageLog {
+    fn stage_started(&mut self, stage: Stage) {
+        if self.actions {
+            println!("{}", commands::group(&format!("Stage: {}", stage.as_str())));
+        } else {
+            tracing::info!("stage {} started", stage.as_str());
+        }
+    }
+
+    fn stage_finished(&mut self, stage: Stage) {
+        if self.actions {
+            println!("{}", commands::end_group());
+        } else {
+            tracing::debug!("stage {} finished", stage.as_str());
+        }
+    }
+}
+
+fn release_host(dry_run: bool, command: Command) -> Result<Box<dyn ReleaseHost>, Error> {
+    if dry_run || command == Command::Plan {
+        return Ok(Box::new(DryRunHost::default()));
+    }
+    Err(Error::input(
+        "dry-run",
+        "publishing to GitHub Releases is not in this build yet; run with --dry-run (action input dry-run: true) to see exactly what a release would do",
+    ))
+}
+
+/// Runs `command` with CLI flags layered over nothing else.
+pub fn run_cli(
+    command: Command,
+    workspace: PathBuf,
+    options: Options,
+    env: &Env,
+    sinks: &Sinks,
+) -> ExitStatus {
+    let ci = action::ci_context(env);
+    let result = ReleaseRequest::resolve(workspace.clone(), options, ci)
+        .and_then(|request| execute(command, &request, sinks));
+    finish(result, &workspace, sinks)
+}
+
+/// Runs as an Actions step. Secrets are masked before anything else is printed.
+pub fn run_action(
+    env: &Env,
+    cli_workspace: Option<PathBuf>,
+    init_logging: impl FnOnce(),
+) -> ExitStatus {
+    let mut stdout = std::io::stdout().lock();
+    for secret in inputs::secret_values(env) {
+        let _ = writeln!(stdout, "{}", commands::add_mask(&secret));
+    }
+    let _ = stdout.flush();
+    drop(stdout);
+    init_logging();
+    let workspace = cli_workspace
+        .or_else(|| {
+            env.get("GITHUB_WORKSPACE")
+                .filter(|w| !w.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from("."));
+    let sinks = Sinks {
+        json: false,
+        summary_file: env
+            .get("GITHUB_STEP_SUMMARY")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from),
+        output_file: env
+            .get("GITHUB_OUTPUT")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from),
+        actions: true,
+    };
+    let result = (|| {
+        let event = match env.get("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
+            Some(path) => EventPayload::read(Path::new(path))?,
+            None => EventPayload::default(),
+        };
+        let inputs = inputs::read(env, &event)?;
+        let request =
+            ReleaseRequest::resolve(workspace.clone(), inputs.options, action::ci_context(env))?;
+        execute(inputs.command, &request, &sinks)
+    })();
+    finish(result, &workspace, &sinks)
+}
+
+fn execute(command: Command, request: &ReleaseRequest, sinks: &Sinks) -> Result<RunReport, Error> {
+    let mut host = release_host(request.dry_run, command)?;
+    let mut log = StageLog {
+        actions: sinks.actions,
+    };
+    let report = pipeline::run(command, request, host.as_mut(), &mut log)?;
+    if let Some(path) = &sinks.output_file {
+        outputs::append_outputs(path, &report.outputs())?;
+    }
+    if let Some(path) = &sinks.summary_file {
+        outputs::append(path, &report.summary_markdown())?;
+    }
+    Ok(report)
+}
+
+fn finish(result: Result<RunReport, Error>, workspace: &Path, sinks: &Sinks) -> ExitStatus {
+    match result {
+        Ok(report) => {
+            print_result(&report, sinks);
+            ExitStatus::Ok
+        }
+        Err(error) => {
+            report_error(&error, workspace, sinks);
+            error.exit_status()
+        }
+    }
+}
+
+fn print_result(report: &RunReport, sinks: &Sinks) {
+    if sinks.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(report).expect("a report serializes")
+        );
+        return;
+    }
+    let plan = &report.plan;
+    let mut out = String::new();
+    out.push_str(&format!("version: {}\ntag: {}\n", plan.version, plan.tag));
+    out.push_str(&format!(
+        "previous: {}\n",
+        plan.previous_tag
+            .as_deref()
+            .unwrap_or("none (first release)")
+    ));
+    out.push_str(&format!(
+        "prerelease: {}\ncommit: {}\n",
+        plan.prerelease, plan.commit
+    ));
+    for artifact in &plan.artifacts {
+        out.push_str(&format!(
+            "artifact: {} ({})\n",
+            artifact.name, artifact.kind
+        ));
+    }
+    for target in &plan.targets {
+        out.push_str(&format!(
+            "target: {}: {}\n",
+            target.name, target.description
+        ));
+    }
+    for step in &report.steps {
+        out.push_str(&format!(
+            "{}{}: {}\n",
+            if step.dry_run { "would " } else { "" },
+            step.target,
+            step.action
+        ));
+    }
+    if let Some(url) = report.release.as_ref().and_then(|r| r.url.as_deref()) {
+        out.push_str(&format!("release: {url}\n"));
+    }
+    out.push_str(&format!("\n{}", plan.notes));
+    print!("{out}");
+}
+
+fn report_error(error: &Error, workspace: &Path, sinks: &Sinks) {
+    let message = error.to_string();
+    if sinks.actions {
+        println!("{}", commands::error(&message, error.location(), workspace));
+    } else {
+        eprintln!("error: {message}");
+    }
+    if sinks.json {
+        let json = serde_json::json!({ "error": { "message": message, "exit-code": error.exit_status() as i32 } });
+        println!("{json}");
+    }
+    if let Some(path) = &sinks.summary_file
+        && let Err(e) = outputs::append(path, &failure_summary(&message))
+    {
+        eprintln!("error: {e}");
+    }
+}

@@ -1,0 +1,19 @@
+//! tamma-release: a whole release — version, notes, GitHub release — planned first, staged, then
+//! published, from a GitHub Action or the same binary on the command line.
+//!
+//! The library reads no process environment and prints nothing: the binary's edges (CLI and the
+//! Actions edge) gather inputs into a [`request::ReleaseRequest`], call [`pipeline::run`], and
+//! render the [`report::RunReport`] it returns.
+
+#![warn(missing_docs)]
+
+pub mod action;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod pipeline;
+pub mod plan;
+pub mod report;
+pub mod request;
+pub mod secret;
+pub mod targets;

@@ -1,0 +1,109 @@
+//! The `tamma-release` binary: parse, run, exit with the documented status (see README "Exit codes").
+
+mod cli;
+mod edge;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tamma_release::action::Env;
+use tamma_release::config::Config;
+use tamma_release::error::ExitStatus;
+use tamma_release::pipeline::Command;
+use tamma_release::request::Options;
+
+use cli::{Cli, CliCommand, ConfigCommand};
+
+fn init_logging(to_stdout: bool, verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "warn",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TAMMA_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("tamma_release={default},warn"))
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    if to_stdout {
+        // In Actions the runner timestamps lines itself, and logs must sit inside the log groups
+        // that are printed on stdout.
+        builder
+            .without_time()
+            .with_ansi(false)
+            .with_writer(std::io::stdout)
+            .init();
+    } else {
+        use std::io::IsTerminal;
+        builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .init();
+    }
+}
+
+fn common_options(common: &cli::CommonArgs) -> Options {
+    Options {
+        version: common.version.clone(),
+        config: common.config.clone(),
+        ..Options::default()
+    }
+}
+
+fn run_cli(
+    command: Command,
+    options: Options,
+    common: &cli::CommonArgs,
+    cli: &Cli,
+    env: &Env,
+) -> ExitStatus {
+    init_logging(false, cli.verbose, cli.quiet);
+    let sinks = edge::Sinks {
+        json: cli.json,
+        summary_file: common.summary_file.clone(),
+        output_file: common.output_file.clone(),
+        actions: false,
+    };
+    let workspace = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
+    edge::run_cli(command, workspace, options, env, &sinks)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env: Env = std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let status = match &cli.command {
+        CliCommand::Action => edge::run_action(&env, cli.directory.clone(), || {
+            init_logging(true, cli.verbose, cli.quiet)
+        }),
+        CliCommand::Config(ConfigCommand::Schema) => {
+            print!("{}", Config::json_schema());
+            ExitStatus::Ok
+        }
+        CliCommand::Release(args) => {
+            let options = Options {
+                dry_run: args.dry_run.then_some(true),
+                stages: args.stages.clone(),
+                ..common_options(&args.common)
+            };
+            run_cli(Command::Release, options, &args.common, &cli, &env)
+        }
+        CliCommand::Plan(args) => run_cli(
+            Command::Plan,
+            common_options(&args.common),
+            &args.common,
+            &cli,
+            &env,
+        ),
+    };
+    ExitCode::from(status as u8)
+}

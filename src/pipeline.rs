@@ -1,0 +1,78 @@
+//! Why this exists: `release` and `plan` are one pipeline (plan, then publish) whatever edge starts
+//! it; the edges supply the targets and a [`Progress`] observer that turns stages into log groups.
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::plan::{PlanInput, make_plan};
+use crate::report::RunReport;
+use crate::request::{ReleaseRequest, Stage};
+use crate::targets::github::ReleaseHost;
+
+/// Told when a stage starts and ends, so an edge can open and close log groups.
+pub trait Progress {
+    /// A stage is starting.
+    fn stage_started(&mut self, stage: Stage);
+    /// The stage that started last has ended.
+    fn stage_finished(&mut self, stage: Stage);
+}
+
+/// A [`Progress`] that ignores everything.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn stage_started(&mut self, _: Stage) {}
+    fn stage_finished(&mut self, _: Stage) {}
+}
+
+/// The command being run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Command {
+    /// Run the pipeline.
+    Release,
+    /// Only plan.
+    Plan,
+}
+
+/// Runs `command` for `request`. The `host` is the GitHub release target (the dry-run recorder in
+/// a dry run).
+pub fn run(
+    command: Command,
+    request: &ReleaseRequest,
+    host: &mut dyn ReleaseHost,
+    progress: &mut dyn Progress,
+) -> Result<RunReport> {
+    progress.stage_started(Stage::Plan);
+    let planned = (|| {
+        let (config, _) = Config::load(&request.workspace, request.config_path.as_deref())?;
+        let plan = make_plan(&PlanInput {
+            workspace: &request.workspace,
+            config: &config,
+            source: request.version.clone(),
+            ci: &request.ci,
+        })?;
+        tracing::info!(version = %plan.version, tag = %plan.tag, previous = ?plan.previous_tag, "planned");
+        Ok::<_, crate::error::Error>((config, plan))
+    })();
+    progress.stage_finished(Stage::Plan);
+    let (config, plan) = planned?;
+    let mut report = RunReport {
+        command,
+        dry_run: request.dry_run,
+        plan,
+        release: None,
+        steps: Vec::new(),
+    };
+    if command == Command::Plan || !request.stages.contains(&Stage::Publish) {
+        return Ok(report);
+    }
+    progress.stage_started(Stage::Publish);
+    let published = (|| {
+        let staged = host.stage(&report.plan)?;
+        host.flip(&report.plan, &staged, config.release.draft)
+    })();
+    report.steps = host.steps();
+    progress.stage_finished(Stage::Publish);
+    report.release = Some(published?);
+    Ok(report)
+}

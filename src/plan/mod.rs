@@ -1,0 +1,186 @@
+//! Why this exists: the plan is the one pure description of a release (version, tag, notes,
+//! artifacts, targets) that every later stage reads. It is versioned JSON so a plan written by one
+//! job can be read by another, and so `tamma-release plan` shows exactly what `release` would do.
+
+pub mod git;
+pub mod notes;
+pub mod version;
+
+use std::path::Path;
+
+use semver::Version;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::context::CiContext;
+use crate::error::{Error, Result};
+use git::GitRepo;
+
+/// The version of the plan's JSON shape. Bump it when a field changes meaning or is removed.
+pub const PLAN_SCHEMA_VERSION: u32 = 1;
+
+/// What a release will do. Serialized as `release-plan.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ReleasePlan {
+    /// [`PLAN_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The version being released.
+    pub version: String,
+    /// The tag: `<tag-prefix><version>`.
+    pub tag: String,
+    /// The previous release's version, if any.
+    pub previous_version: Option<String>,
+    /// The previous release's tag, if any.
+    pub previous_tag: Option<String>,
+    /// Whether the version has a prerelease part.
+    pub prerelease: bool,
+    /// The commit being released (full hex).
+    pub commit: String,
+    /// `owner/name`, when known.
+    pub repository: Option<String>,
+    /// Release notes (Markdown).
+    pub notes: String,
+    /// Everything the release ships.
+    pub artifacts: Vec<PlannedArtifact>,
+    /// Every place the release lands.
+    pub targets: Vec<PlannedTarget>,
+}
+
+/// One artifact in a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedArtifact {
+    /// The artifact's name.
+    pub name: String,
+    /// archive | file | npm | image | docs
+    pub kind: String,
+}
+
+/// One place a release lands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedTarget {
+    /// A stable identifier, e.g. `github-release`.
+    pub name: String,
+    /// What happens there, in words.
+    pub description: String,
+}
+
+/// Where the version comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionSource {
+    /// Given by `--version` or the `version` input.
+    Explicit(Version),
+    /// The tag that was pushed (tag-push mode); it must be `<prefix><semver>`.
+    PushedTag(String),
+}
+
+/// Everything [`make_plan`] needs.
+pub struct PlanInput<'a> {
+    /// The repository root (or a directory inside it).
+    pub workspace: &'a Path,
+    /// The loaded config.
+    pub config: &'a Config,
+    /// Where the version comes from.
+    pub source: VersionSource,
+    /// Where we run.
+    pub ci: &'a CiContext,
+}
+
+/// Computes the plan. Reads the repository; writes nothing.
+pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
+    let prefix = input.config.release.tag_prefix.as_str();
+    let repo = GitRepo::discover(input.workspace)?;
+    if repo.is_shallow()? {
+        return Err(Error::Repository(
+            "the repository is a shallow clone, so earlier release tags and commits are missing; \
+             give actions/checkout `fetch-depth: 0` (locally: git fetch --unshallow --tags)"
+                .to_string(),
+        ));
+    }
+    let head = repo.head_commit()?;
+    let (version, tag) = match &input.source {
+        VersionSource::Explicit(v) => {
+            let tag = version::tag_for(prefix, v);
+            if let Some(pushed) = input.ci.pushed_tag()
+                && pushed != tag
+            {
+                return Err(Error::input(
+                    "version",
+                    format!(
+                        "{v} was given, but this run was triggered by a push of tag {pushed}; leave version empty on tag pushes"
+                    ),
+                ));
+            }
+            (v.clone(), tag)
+        }
+        VersionSource::PushedTag(tag) => (version::version_from_tag(tag, prefix)?, tag.clone()),
+    };
+    if let Some(existing) = repo
+        .release_tags(prefix)?
+        .into_iter()
+        .find(|t| t.name == tag)
+        && existing.commit != head
+    {
+        return Err(Error::input(
+            "version",
+            format!(
+                "tag {tag} already exists at commit {} but HEAD is {head}; a release tag cannot move — release another version or check out {tag}",
+                existing.commit
+            ),
+        ));
+    }
+    let previous = repo.previous_release(prefix, &version, head)?;
+    let commits = repo.commits_between(previous.as_ref().map(|p| p.commit), head)?;
+    let repository_url = input.ci.repository_url();
+    let notes = notes::render(
+        &commits,
+        repository_url.as_deref(),
+        previous.as_ref().map(|p| p.name.as_str()),
+        &tag,
+    );
+    let artifacts = input
+        .config
+        .artifacts
+        .iter()
+        .map(|a| PlannedArtifact {
+            name: a.display_name(),
+            kind: a.kind.as_str().to_string(),
+        })
+        .collect();
+    let prerelease = !version.pre.is_empty();
+    let state = if input.config.release.draft {
+        "left as a draft"
+    } else {
+        "published"
+    };
+    let on = input
+        .ci
+        .repository
+        .as_deref()
+        .map(|r| format!(" on {r}"))
+        .unwrap_or_default();
+    let targets = vec![PlannedTarget {
+        name: "github-release".to_string(),
+        description: format!(
+            "GitHub release {tag}{on}: created as a draft, {state}{}",
+            if prerelease {
+                ", marked as a prerelease"
+            } else {
+                ""
+            }
+        ),
+    }];
+    Ok(ReleasePlan {
+        schema_version: PLAN_SCHEMA_VERSION,
+        version: version.to_string(),
+        tag,
+        previous_version: previous.as_ref().map(|p| p.version.to_string()),
+        previous_tag: previous.map(|p| p.name),
+        prerelease,
+        commit: head.to_string(),
+        repository: input.ci.repository.clone(),
+        notes,
+        artifacts,
+        targets,
+    })
+}

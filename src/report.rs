@@ -1,0 +1,228 @@
+//! Why this exists: what a run did is reported three ways — action outputs, a Markdown job summary
+//! and `--json` — and all three must say the same thing, so all three are derived from one
+//! [`RunReport`] here.
+
+use serde::Serialize;
+
+use crate::pipeline::Command;
+use crate::plan::ReleasePlan;
+use crate::targets::StepRecord;
+use crate::targets::github::HostedRelease;
+
+/// GitHub refuses a step summary over this many bytes (the runner's `AttachmentSizeLimit`).
+pub const SUMMARY_LIMIT: usize = 1024 * 1024;
+
+/// What a `release` or `plan` run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The command that ran.
+    pub command: Command,
+    /// Whether this was a dry run (nothing written anywhere).
+    pub dry_run: bool,
+    /// The plan.
+    pub plan: ReleasePlan,
+    /// The GitHub release, once the publish stage ran.
+    pub release: Option<HostedRelease>,
+    /// Every step taken (or, in a dry run, that would be taken).
+    pub steps: Vec<StepRecord>,
+}
+
+impl RunReport {
+    /// The action outputs, in the order action.yml declares them.
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
+        let plan = &self.plan;
+        let release = self.release.as_ref();
+        vec![
+            ("version", plan.version.clone()),
+            ("tag", plan.tag.clone()),
+            (
+                "previous-version",
+                plan.previous_version.clone().unwrap_or_default(),
+            ),
+            ("prerelease", plan.prerelease.to_string()),
+            (
+                "release-url",
+                release.and_then(|r| r.url.clone()).unwrap_or_default(),
+            ),
+            (
+                "release-id",
+                release
+                    .and_then(|r| r.id)
+                    .map(|id| id.to_string())
+                    .unwrap_or_default(),
+            ),
+            ("changelog", plan.notes.clone()),
+        ]
+    }
+
+    /// The Markdown job summary, never over [`SUMMARY_LIMIT`] bytes.
+    pub fn summary_markdown(&self) -> String {
+        let plan = &self.plan;
+        let mut head = String::new();
+        let what = match (self.command, self.dry_run) {
+            (Command::Plan, _) => "plan",
+            (Command::Release, true) => "dry run — nothing was published",
+            (Command::Release, false) => "released",
+        };
+        head.push_str(&format!("## tamma-release {} ({what})\n\n", plan.tag));
+        head.push_str("| | |\n|---|---|\n");
+        head.push_str(&format!("| Version | `{}` |\n", plan.version));
+        head.push_str(&format!("| Tag | `{}` |\n", plan.tag));
+        let previous = plan
+            .previous_tag
+            .as_deref()
+            .map(|t| format!("`{t}`"))
+            .unwrap_or_else(|| "none (first release)".into());
+        head.push_str(&format!("| Previous release | {previous} |\n"));
+        head.push_str(&format!(
+            "| Prerelease | {} |\n",
+            if plan.prerelease { "yes" } else { "no" }
+        ));
+        head.push_str(&format!(
+            "| Commit | `{}` |\n",
+            &plan.commit[..plan.commit.len().min(12)]
+        ));
+        if let Some(url) = self.release.as_ref().and_then(|r| r.url.as_deref()) {
+            head.push_str(&format!("| Release | {url} |\n"));
+        }
+        if !self.steps.is_empty() {
+            head.push_str("\n### Steps\n\n| Target | Step |\n|---|---|\n");
+            for step in &self.steps {
+                let verb = if step.dry_run { "would " } else { "" };
+                head.push_str(&format!(
+                    "| {} | {verb}{} |\n",
+                    step.target,
+                    table_cell(&step.action)
+                ));
+            }
+        }
+        head.push_str("\n### Targets\n\n");
+        for target in &plan.targets {
+            head.push_str(&format!("- **{}**: {}\n", target.name, target.description));
+        }
+        if !plan.artifacts.is_empty() {
+            head.push_str("\n### Artifacts\n\n| Name | Kind |\n|---|---|\n");
+            for artifact in &plan.artifacts {
+                head.push_str(&format!(
+                    "| {} | {} |\n",
+                    table_cell(&artifact.name),
+                    artifact.kind
+                ));
+            }
+        }
+        let notes_open = "\n<details open><summary>Release notes</summary>\n\n";
+        let notes_close = "\n</details>\n";
+        fit(head, notes_open, &plan.notes, notes_close)
+    }
+}
+
+/// A summary for a run that failed before producing a report.
+pub fn failure_summary(message: &str) -> String {
+    let body = format!(
+        "## tamma-release failed\n\n```\n{}\n```\n",
+        message.replace("```", "'''")
+    );
+    fit(body, "", "", "")
+}
+
+fn table_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Joins head + open + notes + close, cutting the notes (then the head) so the whole stays within
+/// [`SUMMARY_LIMIT`] and saying so.
+fn fit(head: String, open: &str, notes: &str, close: &str) -> String {
+    const CUT: &str = "\n\n> **Cut here:** GitHub shows at most 1 MiB of summary; the full notes are on the release and in the `changelog` output.\n";
+    let whole = head.len() + open.len() + notes.len() + close.len();
+    if whole <= SUMMARY_LIMIT {
+        return format!("{head}{open}{notes}{close}");
+    }
+    let room = SUMMARY_LIMIT.saturating_sub(head.len() + open.len() + close.len() + CUT.len());
+    let kept = floor_char_boundary(notes, room);
+    let mut out = format!("{head}{open}{}{CUT}{close}", &notes[..kept]);
+    if out.len() > SUMMARY_LIMIT {
+        let keep = floor_char_boundary(&out, SUMMARY_LIMIT - CUT.len());
+        out.truncate(keep);
+        out.push_str(CUT);
+    }
+    out
+}
+
+fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+    if index >= text.len() {
+        return text.len();
+    }
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    // Prefer cutting at a line end so Markdown structure stays intact.
+    text[..index].rfind('\n').map_or(index, |nl| nl + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(notes: String) -> ReleasePlan {
+        ReleasePlan {
+            schema_version: 1,
+            version: "1.2.3".into(),
+            tag: "v1.2.3".into(),
+            previous_version: None,
+            previous_tag: None,
+            prerelease: false,
+            commit: "0123456789abcdef0123".into(),
+            repository: None,
+            notes,
+            artifacts: vec![],
+            targets: vec![],
+        }
+    }
+
+    fn report(notes: String) -> RunReport {
+        RunReport {
+            command: Command::Release,
+            dry_run: true,
+            plan: plan(notes),
+            release: None,
+            steps: vec![],
+        }
+    }
+
+    #[test]
+    fn huge_notes_are_cut_to_the_limit_with_a_note() {
+        let notes = "- a line of notes with ünïcödé\n".repeat(60_000);
+        let summary = report(notes).summary_markdown();
+        assert!(summary.len() <= SUMMARY_LIMIT, "{}", summary.len());
+        assert!(summary.contains("**Cut here:**"));
+        assert!(summary.ends_with("</details>\n"));
+    }
+
+    #[test]
+    fn small_summary_is_whole() {
+        let summary = report("- fix it\n".into()).summary_markdown();
+        assert!(summary.contains("## tamma-release v1.2.3 (dry run — nothing was published)"));
+        assert!(summary.contains("| Previous release | none (first release) |"));
+        assert!(summary.contains("- fix it"));
+        assert!(!summary.contains("Cut here"));
+    }
+
+    #[test]
+    fn outputs_follow_action_yml() {
+        let names: Vec<_> = report(String::new())
+            .outputs()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        let declared: Vec<_> = crate::action::spec::OUTPUTS
+            .iter()
+            .map(|o| o.name)
+            .collect();
+        for name in names {
+            assert!(
+                declared.contains(&name),
+                "{name} is not declared in action.yml"
+            );
+        }
+    }
+}

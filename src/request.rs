@@ -1,0 +1,201 @@
+//! Why this exists: the CLI and the Action edge must build the very same request, with one
+//! precedence chain (CLI flag > action input > config file > default), so neither edge can drift
+//! from the other. Edges fill [`Options`] layers; [`ReleaseRequest::resolve`] merges and checks them.
+
+use std::path::PathBuf;
+
+use crate::context::CiContext;
+use crate::error::{Error, Result};
+use crate::plan::VersionSource;
+use crate::plan::version::parse_version;
+
+/// A stage of the `release` command, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// Compute version, tag, notes, artifacts and targets. Always runs.
+    Plan,
+    /// Stage a draft GitHub release and publish it.
+    Publish,
+}
+
+impl Stage {
+    /// Every stage, in running order.
+    pub const ALL: [Stage; 2] = [Stage::Plan, Stage::Publish];
+
+    /// The name used in `--stages` and the `stages` input.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Plan => "plan",
+            Stage::Publish => "publish",
+        }
+    }
+
+    /// Parses a comma- or space-separated list; `plan` is always included.
+    pub fn parse_list(input_name: &str, text: &str) -> Result<Vec<Stage>> {
+        let mut stages = vec![Stage::Plan];
+        for word in text
+            .split([',', ' ', '\n'])
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+        {
+            let stage = Stage::ALL
+                .into_iter()
+                .find(|s| s.as_str() == word)
+                .ok_or_else(|| {
+                    Error::input(
+                        input_name,
+                        format!("unknown stage {word:?}; allowed: {}", Stage::names()),
+                    )
+                })?;
+            if !stages.contains(&stage) {
+                stages.push(stage);
+            }
+        }
+        stages.sort();
+        Ok(stages)
+    }
+
+    fn names() -> String {
+        Stage::ALL.map(Stage::as_str).join(", ")
+    }
+}
+
+/// Options as one source (CLI flags or action inputs) gave them; `None` means "not given".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `--dry-run` / `dry-run`.
+    pub dry_run: Option<bool>,
+    /// `--version` / `version`.
+    pub version: Option<String>,
+    /// `--config` / `config`.
+    pub config: Option<PathBuf>,
+    /// `--stages` / `stages`.
+    pub stages: Option<String>,
+}
+
+impl Options {
+    /// Each field from `self` where given, else from `lower`.
+    pub fn or(self, lower: Options) -> Options {
+        Options {
+            dry_run: self.dry_run.or(lower.dry_run),
+            version: self.version.or(lower.version),
+            config: self.config.or(lower.config),
+            stages: self.stages.or(lower.stages),
+        }
+    }
+}
+
+/// A fully resolved request for `release` or `plan`.
+#[derive(Debug, Clone)]
+pub struct ReleaseRequest {
+    /// The repository root (or a directory in it).
+    pub workspace: PathBuf,
+    /// The config path the user named, if any.
+    pub config_path: Option<PathBuf>,
+    /// Walk the pipeline without writing anything anywhere.
+    pub dry_run: bool,
+    /// Where the version comes from.
+    pub version: VersionSource,
+    /// Which stages run.
+    pub stages: Vec<Stage>,
+    /// Where we run.
+    pub ci: CiContext,
+}
+
+impl ReleaseRequest {
+    /// Merges the layers (already ordered by precedence into `options`) and checks every value.
+    pub fn resolve(workspace: PathBuf, options: Options, ci: CiContext) -> Result<ReleaseRequest> {
+        let version = match (
+            options
+                .version
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty()),
+            ci.pushed_tag(),
+        ) {
+            (Some(text), _) => VersionSource::Explicit(parse_version("version", text)?),
+            (None, Some(tag)) => VersionSource::PushedTag(tag.to_string()),
+            (None, None) => {
+                return Err(Error::input(
+                    "version",
+                    "no version to release: pass --version X.Y.Z (action input `version`), or run on a pushed release tag",
+                ));
+            }
+        };
+        let stages = match options.stages.as_deref() {
+            Some(text) if !text.trim().is_empty() => Stage::parse_list("stages", text)?,
+            _ => Stage::ALL.to_vec(),
+        };
+        Ok(ReleaseRequest {
+            workspace,
+            config_path: options.config,
+            dry_run: options.dry_run.unwrap_or(false),
+            version,
+            stages,
+            ci,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag_push(tag: &str) -> CiContext {
+        CiContext {
+            git_ref: Some(format!("refs/tags/{tag}")),
+            ..CiContext::default()
+        }
+    }
+
+    #[test]
+    fn cli_layer_wins_over_action_layer() {
+        let cli = Options {
+            dry_run: Some(true),
+            ..Options::default()
+        };
+        let action = Options {
+            dry_run: Some(false),
+            version: Some("1.0.0".into()),
+            ..Options::default()
+        };
+        let merged = cli.or(action);
+        assert_eq!(merged.dry_run, Some(true));
+        assert_eq!(merged.version.as_deref(), Some("1.0.0"));
+    }
+
+    #[test]
+    fn pushed_tag_is_the_version_source() {
+        let req =
+            ReleaseRequest::resolve(".".into(), Options::default(), tag_push("v1.2.3")).unwrap();
+        assert_eq!(req.version, VersionSource::PushedTag("v1.2.3".into()));
+        assert_eq!(req.stages, Stage::ALL.to_vec());
+    }
+
+    #[test]
+    fn no_version_at_all_is_a_usage_error() {
+        let err = ReleaseRequest::resolve(".".into(), Options::default(), CiContext::default())
+            .unwrap_err();
+        assert_eq!(err.exit_status(), crate::error::ExitStatus::Usage);
+    }
+
+    #[test]
+    fn stages_are_checked_and_always_plan() {
+        assert_eq!(
+            Stage::parse_list("stages", "publish").unwrap(),
+            vec![Stage::Plan, Stage::Publish]
+        );
+        assert_eq!(
+            Stage::parse_list("stages", "plan").unwrap(),
+            vec![Stage::Plan]
+        );
+        let err = Stage::parse_list("stages", "plan, deploy-moon")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "stages: unknown stage \"deploy-moon\"; allowed: plan, publish"
+        );
+    }
+}

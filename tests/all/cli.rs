@@ -1,0 +1,282 @@
+//! The command line, run as a user would, in real git repositories.
+
+use crate::support::{TestRepo, tamma, text};
+
+#[test]
+fn dry_run_release_finds_the_previous_release_and_notes() {
+    let repo = TestRepo::with_history();
+    let out = tamma(&["release", "--dry-run", "--version", "0.3.0", "--json"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let plan = &report["plan"];
+    assert_eq!(plan["version"], "0.3.0");
+    assert_eq!(plan["tag"], "v0.3.0");
+    assert_eq!(plan["previous-version"], "0.2.0");
+    assert_eq!(plan["previous-tag"], "v0.2.0");
+    assert_eq!(plan["prerelease"], false);
+    assert_eq!(plan["schema-version"], 1);
+    let notes = plan["notes"].as_str().unwrap();
+    assert!(
+        notes.contains("feat: third") && notes.contains("docs: fourth"),
+        "{notes}"
+    );
+    assert!(
+        !notes.contains("fix: second"),
+        "commits of v0.2.0 are not in v0.3.0's notes: {notes}"
+    );
+    assert_eq!(report["dry_run"], true);
+    let steps = report["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert!(steps.iter().all(|s| s["dry_run"] == true));
+    assert!(
+        stderr.contains("stage plan started"),
+        "logs go to stderr: {stderr}"
+    );
+}
+
+#[test]
+fn previous_release_ignores_higher_tags_and_other_prefixes() {
+    let repo = TestRepo::with_history();
+    repo.git(&["tag", "cli-v9.0.0"]);
+    repo.git(&["tag", "v2.0.0"]);
+    let out = tamma(&["plan", "--version", "1.5.0", "--json"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["plan"]["previous-tag"], "v0.2.0");
+}
+
+#[test]
+fn tag_prefix_from_config() {
+    let repo = TestRepo::with_history();
+    repo.git(&["tag", "cli-v1.0.0", "HEAD~1"]);
+    repo.write(
+        ".github/tamma-release.toml",
+        "[release]\ntag-prefix = \"cli-v\"\n",
+    );
+    let out = tamma(&["plan", "--version", "1.1.0", "--json"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["plan"]["tag"], "cli-v1.1.0");
+    assert_eq!(plan["plan"]["previous-tag"], "cli-v1.0.0");
+}
+
+#[test]
+fn plan_prints_readable_text() {
+    let repo = TestRepo::with_history();
+    let out = tamma(&[
+        "plan",
+        "--version",
+        "0.3.0-rc.1",
+        "-C",
+        repo.path().to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout.starts_with(
+            "version: 0.3.0-rc.1\ntag: v0.3.0-rc.1\nprevious: v0.2.0\nprerelease: true\n"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("target: github-release"));
+}
+
+#[test]
+fn summary_and_output_files_locally() {
+    let repo = TestRepo::with_history();
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    let outputs = dir.path().join("outputs");
+    let out = tamma(&[
+        "release",
+        "--dry-run",
+        "--version",
+        "0.3.0",
+        "--summary-file",
+        summary.to_str().unwrap(),
+        "--output-file",
+        outputs.to_str().unwrap(),
+    ])
+    .current_dir(repo.path())
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let parsed =
+        crate::support::runner::parse_file_command(&std::fs::read_to_string(outputs).unwrap())
+            .unwrap();
+    assert_eq!(parsed["version"], "0.3.0");
+    assert!(
+        std::fs::read_to_string(summary)
+            .unwrap()
+            .contains("## tamma-release v0.3.0")
+    );
+}
+
+/// Args, files to write, and what stderr must contain.
+type BadInputCase<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
+/// Each case must exit 2 with one message and change nothing.
+#[test]
+fn bad_input_exits_2_with_one_clear_message() {
+    let cases: &[BadInputCase] = &[
+        (
+            &["release", "--dry-run", "--version", "1.2"],
+            &[],
+            "version: \"1.2\" is not a semantic version",
+        ),
+        (
+            &["release", "--dry-run", "--version", "v1.2.3"],
+            &[],
+            "did you mean 1.2.3?",
+        ),
+        (&["release", "--dry-run"], &[], "no version to release"),
+        (
+            &[
+                "release",
+                "--dry-run",
+                "--version",
+                "1.0.0",
+                "--stages",
+                "plan,bogus",
+            ],
+            &[],
+            "stages: unknown stage \"bogus\"; allowed: plan, publish",
+        ),
+        (
+            &["release", "--dry-run", "--version", "1.0.0"],
+            &[(
+                ".github/tamma-release.toml",
+                "[release]\ntag-prefix = \"v\"\nlatest = true\n",
+            )],
+            ".github/tamma-release.toml:3:1: unknown field `latest`, expected `tag-prefix` or `draft`",
+        ),
+        (
+            &["release", "--dry-run", "--version", "1.0.0"],
+            &[(".github/tamma-release.toml", "[release\n")],
+            ".github/tamma-release.toml:1:",
+        ),
+        (
+            &[
+                "release",
+                "--dry-run",
+                "--version",
+                "1.0.0",
+                "--config",
+                "missing.toml",
+            ],
+            &[],
+            "cannot read",
+        ),
+        (
+            &["release", "--version", "1.0.0"],
+            &[],
+            "run with --dry-run",
+        ),
+        (
+            &["release", "--dry-run", "--version", "0.1.0"],
+            &[],
+            "tag v0.1.0 already exists at commit",
+        ),
+    ];
+    for (args, files, expected) in cases {
+        let repo = TestRepo::with_history();
+        for (file, body) in *files {
+            repo.write(file, body);
+        }
+        let before = repo.git(&["show-ref"]);
+        let out = tamma(args).current_dir(repo.path()).output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: expected {expected:?} in {stderr}"
+        );
+        assert_eq!(
+            stderr.matches("error:").count(),
+            1,
+            "{args:?}: one message: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(stdout.is_empty(), "{args:?}: nothing on stdout: {stdout}");
+        assert_eq!(repo.git(&["show-ref"]), before, "no git change");
+    }
+}
+
+#[test]
+fn json_errors_on_stdout() {
+    let repo = TestRepo::with_history();
+    let out = tamma(&["release", "--dry-run", "--version", "x", "--json"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(error["error"]["exit-code"], 2);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("version:")
+    );
+}
+
+#[test]
+fn outside_a_repository_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tamma(&["plan", "--version", "1.0.0"])
+        .current_dir(dir.path())
+        .env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap())
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("is not inside a git repository"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn shallow_clone_asks_for_fetch_depth_0() {
+    let origin = TestRepo::with_history();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", origin.path().display());
+    let status = std::process::Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &url, "clone"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tamma(&["plan", "--version", "1.0.0"])
+        .current_dir(dir.path().join("clone"))
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("fetch-depth: 0"), "{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_exits_0() {
+    let out = tamma(&["release", "--no-such-flag"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = tamma(&["bogus"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = tamma(&["release", "--help"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout.contains("--dry-run") && stdout.contains("Needs no token"),
+        "{stdout}"
+    );
+}

@@ -1,0 +1,7 @@
+//! Integration tests: they run the real binary in temporary git repositories.
+
+mod action;
+mod cli;
+mod generated;
+mod image;
+mod support;
