@@ -102,3 +102,28 @@ fn action_yml_declares_every_binding_name() {
     assert!(yml.contains("default: \"${{ github.token }}\""));
     assert!(yml.contains("using: \"docker\""));
 }
+
+/// The README's "run the main job" command, run as written (through the built binary rather than
+/// `cargo run`, which would nest a build) in this very checkout.
+#[test]
+fn readme_main_command_works_here() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let command = readme
+        .lines()
+        .find(|l| l.starts_with("cargo run --locked -- "))
+        .expect("README has the main-job command");
+    let args: Vec<&str> = command
+        .trim_start_matches("cargo run --locked -- ")
+        .split_whitespace()
+        .collect();
+    assert!(args.contains(&"--dry-run"), "the main job is a dry run");
+    let out = crate::support::tamma(&args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
