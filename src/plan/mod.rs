@@ -2,6 +2,7 @@
 //! artifacts, targets) that every later stage reads. It is versioned JSON so a plan written by one
 //! job can be read by another, and so `tamma-release plan` shows exactly what `release` would do.
 
+pub mod bump;
 pub mod git;
 pub mod notes;
 pub mod version;

@@ -4,4 +4,5 @@ mod action;
 mod cli;
 mod generated;
 mod image;
+mod semver_node;
 mod support;
