@@ -36,6 +36,10 @@ pub enum CliCommand {
     /// Print what a release would do (version, tag, previous version, notes, artifacts, targets);
     /// writes nothing.
     Plan(PlanArgs),
+    /// Print the next version and nothing else (default bump: auto, from Conventional Commits).
+    Version(VersionArgs),
+    /// Print the changelog of a range (default: since the last release tag) or of every release.
+    Changelog(ChangelogArgs),
     /// Work with the config file.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -59,8 +63,16 @@ pub struct CommonArgs {
     pub config: Option<PathBuf>,
     /// The version to release (semver without the tag prefix, e.g. 1.4.0 or 2.0.0-rc.1).
     /// On a tag push in Actions the pushed tag is the version.
-    #[arg(long, value_name = "X.Y.Z")]
+    #[arg(long, value_name = "X.Y.Z", conflicts_with = "bump")]
     pub version: Option<String>,
+    /// Compute the version from the current release: major, minor, patch, premajor, preminor,
+    /// prepatch, prerelease, release (as node-semver's inc()), alpha, beta, rc (that prerelease
+    /// channel), or auto (from Conventional Commits since the current release).
+    #[arg(long, value_name = "KIND")]
+    pub bump: Option<String>,
+    /// The prerelease channel for --bump, e.g. alpha, beta, rc.
+    #[arg(long, value_name = "ID", requires = "bump")]
+    pub preid: Option<String>,
     /// Also write the Markdown summary to FILE.
     #[arg(long, value_name = "FILE")]
     pub summary_file: Option<PathBuf>,
@@ -82,6 +94,52 @@ pub struct ReleaseArgs {
     /// Stages to run, comma-separated: plan, publish [default: all; plan always runs].
     #[arg(long, value_name = "LIST")]
     pub stages: Option<String>,
+}
+
+/// `version` flags.
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Take X as the current version instead of the highest release tag reachable from HEAD.
+    #[arg(long, value_name = "X.Y.Z")]
+    pub current: Option<String>,
+    /// major, minor, patch, premajor, preminor, prepatch, prerelease, release, alpha, beta, rc, auto.
+    #[arg(long, value_name = "KIND", default_value = "auto")]
+    pub bump: String,
+    /// The prerelease channel, e.g. alpha, beta, rc.
+    #[arg(long, value_name = "ID")]
+    pub preid: Option<String>,
+    /// Config file, relative to the repository [default: .github/tamma-release.toml, optional].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+/// Output formats of `changelog`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChangelogFormat {
+    /// Markdown, as in release notes.
+    Markdown,
+    /// Every commit with its parsed fields, sha, author and pull requests.
+    Json,
+}
+
+/// `changelog` flags.
+#[derive(Debug, Args)]
+pub struct ChangelogArgs {
+    /// Start after this revision (a tag, branch or sha) [default: the last release tag before --to].
+    #[arg(long, value_name = "REF")]
+    pub from: Option<String>,
+    /// End at this revision [default: HEAD].
+    #[arg(long, value_name = "REF")]
+    pub to: Option<String>,
+    /// Every release in the history, one section each, newest first.
+    #[arg(long, conflicts_with = "from")]
+    pub all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ChangelogFormat::Markdown)]
+    pub format: ChangelogFormat,
+    /// Config file, relative to the repository [default: .github/tamma-release.toml, optional].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 /// `plan` flags.

@@ -25,9 +25,103 @@ pub struct Config {
     /// How releases are named and published.
     #[serde(default)]
     pub release: ReleaseConfig,
+    /// How commit messages bump the version and group the changelog.
+    #[serde(default)]
+    pub commits: CommitsConfig,
+    /// Files that carry the version, rewritten before anything is built.
+    #[serde(default)]
+    pub version: VersionConfig,
     /// One entry per thing a release ships.
     #[serde(default, rename = "artifact", skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<ArtifactConfig>,
+}
+
+/// What a commit type does to the version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum BumpLevel {
+    /// No release by itself.
+    None,
+    /// x.y.Z
+    Patch,
+    /// x.Y.0
+    Minor,
+    /// X.0.0
+    Major,
+}
+
+/// `[commits.types.<type>]`: overrides or adds a Conventional Commits type.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CommitType {
+    /// What a commit of this type bumps: none | patch | minor | major.
+    pub bump: BumpLevel,
+    /// The changelog heading for this type; empty leaves such commits out of the changelog.
+    #[serde(default)]
+    pub section: String,
+}
+
+/// `[commits]`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CommitsConfig {
+    /// What a breaking change bumps while the major version is 0: minor (the default, as Cargo
+    /// and the semver spec treat 0.x) or major.
+    #[serde(default = "default_breaking_before_1")]
+    pub breaking_before_1: BumpLevel,
+    /// The changelog heading for commits that are not Conventional Commits; empty hides them.
+    #[serde(default = "default_other_section")]
+    pub other: String,
+    /// Types added to or overriding the defaults (feat, fix, perf, revert, docs, refactor, and
+    /// build/chore/ci/style/test which bump nothing and stay out of the changelog).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub types: std::collections::BTreeMap<String, CommitType>,
+}
+
+impl Default for CommitsConfig {
+    fn default() -> Self {
+        CommitsConfig {
+            breaking_before_1: default_breaking_before_1(),
+            other: default_other_section(),
+            types: Default::default(),
+        }
+    }
+}
+
+fn default_breaking_before_1() -> BumpLevel {
+    BumpLevel::Minor
+}
+
+fn default_other_section() -> String {
+    "Other".to_string()
+}
+
+/// `[version]`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VersionConfig {
+    /// Files whose version is rewritten: `package.json` (with its workspaces), `Cargo.toml`
+    /// (with its workspace members and Cargo.lock), or `{ path, pattern }` for any text file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<VersionFile>,
+    /// Prepend the release's changelog section to this file (e.g. `CHANGELOG.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changelog: Option<String>,
+}
+
+/// One entry of `[version] files`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum VersionFile {
+    /// A manifest path: `package.json` or `Cargo.toml` (by file name).
+    Manifest(String),
+    /// Any text file: the first capture group of `pattern` (a regex) is replaced by the version.
+    Pattern {
+        /// The file, relative to the repository root.
+        path: String,
+        /// A regular expression with one capture group around the version.
+        pattern: String,
+    },
 }
 
 /// `[release]`
@@ -40,6 +134,13 @@ pub struct ReleaseConfig {
     /// Leave the GitHub release as a draft instead of publishing it.
     #[serde(default)]
     pub draft: bool,
+    /// The version of the first release, when no release tag exists yet.
+    #[serde(default = "default_initial_version")]
+    pub initial_version: String,
+    /// A Markdown file whose `{{ changelog }}`, `{{ install }}`, `{{ version }}`, `{{ tag }}`,
+    /// `{{ previous_tag }}` and `{{ repository_url }}` are filled in to make the release notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes_template: Option<String>,
 }
 
 impl Default for ReleaseConfig {
@@ -47,8 +148,14 @@ impl Default for ReleaseConfig {
         ReleaseConfig {
             tag_prefix: default_tag_prefix(),
             draft: false,
+            initial_version: default_initial_version(),
+            notes_template: None,
         }
     }
+}
+
+fn default_initial_version() -> String {
+    "0.1.0".to_string()
 }
 
 fn default_tag_prefix() -> String {
@@ -163,10 +270,38 @@ impl Config {
         {
             return Err(at_key(
                 "tag-prefix",
+                format!("release.tag-prefix {prefix:?} contains {bad:?}; allowed are letters, digits and - _ . /"),
+            ));
+        }
+        if let Err(e) = semver::Version::parse(&self.release.initial_version) {
+            return Err(at_key(
+                "initial-version",
                 format!(
-                    "release.tag-prefix {prefix:?} contains {bad:?}; allowed are letters, digits and - _ . /"
+                    "release.initial-version {:?} is not a semantic version ({e}); e.g. 0.1.0 or 1.0.0",
+                    self.release.initial_version
                 ),
             ));
+        }
+        for file in &self.version.files {
+            if let VersionFile::Pattern { pattern, .. } = file {
+                match regex::Regex::new(pattern) {
+                    Ok(re) if re.captures_len() == 2 => {}
+                    Ok(_) => {
+                        return Err(at_key(
+                            "pattern",
+                            format!(
+                                "version.files pattern {pattern:?} must have exactly one capture group around the version"
+                            ),
+                        ));
+                    }
+                    Err(e) => {
+                        return Err(at_key(
+                            "pattern",
+                            format!("version.files pattern {pattern:?} is not a regular expression: {e}"),
+                        ));
+                    }
+                }
+            }
         }
         let mut seen = std::collections::BTreeSet::new();
         for artifact in &self.artifacts {
@@ -228,10 +363,7 @@ mod tests {
         let text = err.to_string();
         assert!(text.starts_with("c.toml:3:1: "), "{text}");
         assert!(text.contains("unknown field `tag-prefx`"), "{text}");
-        assert!(
-            text.contains("`tag-prefix`") && text.contains("`draft`"),
-            "{text}"
-        );
+        assert!(text.contains("`tag-prefix`") && text.contains("`draft`"), "{text}");
         assert_eq!(err.location().unwrap().line, 3);
     }
 
@@ -261,11 +393,27 @@ mod tests {
 
     #[test]
     fn tag_prefix_with_space_is_refused() {
-        let err = parse("[release]\ntag-prefix = \"my v\"\n")
+        let err = parse("[release]\ntag-prefix = \"my v\"\n").unwrap_err().to_string();
+        assert!(err.contains("c.toml:2:1") && err.contains("allowed"), "{err}");
+    }
+
+    #[test]
+    fn commit_types_and_version_files() {
+        let config = parse("[commits]\nbreaking-before-1 = \"major\"\nother = \"\"\n[commits.types.deps]\nbump = \"patch\"\nsection = \"Dependencies\"\n[version]\nfiles = [\"package.json\", { path = \"src/v.h\", pattern = 'VERSION \"(.*)\"' }]\nchangelog = \"CHANGELOG.md\"\n").unwrap();
+        assert_eq!(config.commits.breaking_before_1, BumpLevel::Major);
+        assert_eq!(config.commits.types["deps"].bump, BumpLevel::Patch);
+        assert_eq!(config.version.files.len(), 2);
+        let err = parse("[commits.types.deps]\nbump = \"huge\"\n")
             .unwrap_err()
             .to_string();
+        assert!(err.contains("huge") && err.contains("minor"), "{err}");
+        let err = parse("[version]\nfiles = [{ path = \"x\", pattern = \"no group\" }]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exactly one capture group"), "{err}");
+        let err = parse("[release]\ninitial-version = \"1.0\"\n").unwrap_err().to_string();
         assert!(
-            err.contains("c.toml:2:1") && err.contains("allowed"),
+            err.contains("c.toml:2:1") && err.contains("not a semantic version"),
             "{err}"
         );
     }

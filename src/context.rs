@@ -25,9 +25,7 @@ pub struct CiContext {
 impl CiContext {
     /// The tag name when the run was triggered by a tag push.
     pub fn pushed_tag(&self) -> Option<&str> {
-        self.git_ref
-            .as_deref()
-            .and_then(|r| r.strip_prefix("refs/tags/"))
+        self.git_ref.as_deref().and_then(|r| r.strip_prefix("refs/tags/"))
     }
 
     /// `https://github.com/owner/name`, when the repository is known.

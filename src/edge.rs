@@ -8,9 +8,13 @@ use std::path::{Path, PathBuf};
 use tamma_release::action::{self, Env, commands, event::EventPayload, inputs, outputs};
 use tamma_release::error::{Error, ExitStatus};
 use tamma_release::pipeline::{self, Command, Progress};
+use tamma_release::plan::changelog;
+use tamma_release::plan::query::{self, ChangelogQuery, VersionQuery};
 use tamma_release::report::{RunReport, failure_summary};
 use tamma_release::request::{Options, ReleaseRequest, Stage};
 use tamma_release::targets::github::{DryRunHost, ReleaseHost};
+
+use crate::cli::{ChangelogArgs, ChangelogFormat, VersionArgs};
 
 /// Where results and reports go besides the exit status.
 pub struct Sinks {
@@ -58,25 +62,15 @@ fn release_host(dry_run: bool, command: Command) -> Result<Box<dyn ReleaseHost>,
 }
 
 /// Runs `command` with CLI flags layered over nothing else.
-pub fn run_cli(
-    command: Command,
-    workspace: PathBuf,
-    options: Options,
-    env: &Env,
-    sinks: &Sinks,
-) -> ExitStatus {
+pub fn run_cli(command: Command, workspace: PathBuf, options: Options, env: &Env, sinks: &Sinks) -> ExitStatus {
     let ci = action::ci_context(env);
-    let result = ReleaseRequest::resolve(workspace.clone(), options, ci)
-        .and_then(|request| execute(command, &request, sinks));
+    let result =
+        ReleaseRequest::resolve(workspace.clone(), options, ci).and_then(|request| execute(command, &request, sinks));
     finish(result, &workspace, sinks)
 }
 
 /// Runs as an Actions step. Secrets are masked before anything else is printed.
-pub fn run_action(
-    env: &Env,
-    cli_workspace: Option<PathBuf>,
-    init_logging: impl FnOnce(),
-) -> ExitStatus {
+pub fn run_action(env: &Env, cli_workspace: Option<PathBuf>, init_logging: impl FnOnce()) -> ExitStatus {
     let mut stdout = std::io::stdout().lock();
     for secret in inputs::secret_values(env) {
         let _ = writeln!(stdout, "{}", commands::add_mask(&secret));
@@ -85,11 +79,7 @@ pub fn run_action(
     drop(stdout);
     init_logging();
     let workspace = cli_workspace
-        .or_else(|| {
-            env.get("GITHUB_WORKSPACE")
-                .filter(|w| !w.is_empty())
-                .map(PathBuf::from)
-        })
+        .or_else(|| env.get("GITHUB_WORKSPACE").filter(|w| !w.is_empty()).map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("."));
     let sinks = Sinks {
         json: false,
@@ -97,10 +87,7 @@ pub fn run_action(
             .get("GITHUB_STEP_SUMMARY")
             .filter(|p| !p.is_empty())
             .map(PathBuf::from),
-        output_file: env
-            .get("GITHUB_OUTPUT")
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from),
+        output_file: env.get("GITHUB_OUTPUT").filter(|p| !p.is_empty()).map(PathBuf::from),
         actions: true,
     };
     let result = (|| {
@@ -109,18 +96,85 @@ pub fn run_action(
             None => EventPayload::default(),
         };
         let inputs = inputs::read(env, &event)?;
-        let request =
-            ReleaseRequest::resolve(workspace.clone(), inputs.options, action::ci_context(env))?;
+        let request = ReleaseRequest::resolve(workspace.clone(), inputs.options, action::ci_context(env))?;
         execute(inputs.command, &request, &sinks)
     })();
     finish(result, &workspace, &sinks)
 }
 
+/// `tamma-release version`: the next version alone on stdout.
+pub fn run_version(args: &VersionArgs, workspace: PathBuf, json: bool) -> ExitStatus {
+    let query = VersionQuery {
+        workspace: workspace.clone(),
+        config: args.config.clone(),
+        current: args.current.clone(),
+        bump: Some(args.bump.clone()),
+        preid: args.preid.clone(),
+    };
+    let sinks = Sinks {
+        json,
+        summary_file: None,
+        output_file: None,
+        actions: false,
+    };
+    match query::next(&query) {
+        Ok(version) if json => {
+            println!("{}", serde_json::json!({ "version": version.to_string() }));
+            ExitStatus::Ok
+        }
+        Ok(version) => {
+            println!("{version}");
+            ExitStatus::Ok
+        }
+        Err(error) => {
+            report_error(&error, &workspace, &sinks);
+            error.exit_status()
+        }
+    }
+}
+
+/// `tamma-release changelog`.
+pub fn run_changelog(args: &ChangelogArgs, workspace: PathBuf, env: &Env) -> ExitStatus {
+    let query = ChangelogQuery {
+        workspace: workspace.clone(),
+        config: args.config.clone(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+        all: args.all,
+        ci: action::ci_context(env),
+    };
+    let json = args.format == ChangelogFormat::Json;
+    let sinks = Sinks {
+        json,
+        summary_file: None,
+        output_file: None,
+        actions: false,
+    };
+    match query::changelog(&query) {
+        Ok(answer) => {
+            let mut stdout = std::io::stdout().lock();
+            let text = if json {
+                let mut text = serde_json::to_string_pretty(&serde_json::json!({ "sections": answer.sections }))
+                    .expect("a changelog serializes");
+                text.push('\n');
+                text
+            } else {
+                changelog::markdown(&answer.sections, &answer.rules, answer.repository_url.as_deref())
+            };
+            // A closed pipe (`| head`) is not an error.
+            let _ = stdout.write_all(text.as_bytes());
+            ExitStatus::Ok
+        }
+        Err(error) => {
+            report_error(&error, &workspace, &sinks);
+            error.exit_status()
+        }
+    }
+}
+
 fn execute(command: Command, request: &ReleaseRequest, sinks: &Sinks) -> Result<RunReport, Error> {
     let mut host = release_host(request.dry_run, command)?;
-    let mut log = StageLog {
-        actions: sinks.actions,
-    };
+    let mut log = StageLog { actions: sinks.actions };
     let report = pipeline::run(command, request, host.as_mut(), &mut log)?;
     if let Some(path) = &sinks.output_file {
         outputs::append_outputs(path, &report.outputs())?;
@@ -146,10 +200,7 @@ fn finish(result: Result<RunReport, Error>, workspace: &Path, sinks: &Sinks) -> 
 
 fn print_result(report: &RunReport, sinks: &Sinks) {
     if sinks.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(report).expect("a report serializes")
-        );
+        println!("{}", serde_json::to_string_pretty(report).expect("a report serializes"));
         return;
     }
     let plan = &report.plan;
@@ -157,25 +208,14 @@ fn print_result(report: &RunReport, sinks: &Sinks) {
     out.push_str(&format!("version: {}\ntag: {}\n", plan.version, plan.tag));
     out.push_str(&format!(
         "previous: {}\n",
-        plan.previous_tag
-            .as_deref()
-            .unwrap_or("none (first release)")
+        plan.previous_tag.as_deref().unwrap_or("none (first release)")
     ));
-    out.push_str(&format!(
-        "prerelease: {}\ncommit: {}\n",
-        plan.prerelease, plan.commit
-    ));
+    out.push_str(&format!("prerelease: {}\ncommit: {}\n", plan.prerelease, plan.commit));
     for artifact in &plan.artifacts {
-        out.push_str(&format!(
-            "artifact: {} ({})\n",
-            artifact.name, artifact.kind
-        ));
+        out.push_str(&format!("artifact: {} ({})\n", artifact.name, artifact.kind));
     }
     for target in &plan.targets {
-        out.push_str(&format!(
-            "target: {}: {}\n",
-            target.name, target.description
-        ));
+        out.push_str(&format!("target: {}: {}\n", target.name, target.description));
     }
     for step in &report.steps {
         out.push_str(&format!(

@@ -87,10 +87,9 @@ impl Error {
     /// The exit status this error maps to.
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::InvalidInput { .. }
-            | Error::Config { .. }
-            | Error::ReadFile { .. }
-            | Error::Repository(_) => ExitStatus::Usage,
+            Error::InvalidInput { .. } | Error::Config { .. } | Error::ReadFile { .. } | Error::Repository(_) => {
+                ExitStatus::Usage
+            }
             Error::NothingToRelease(_) => ExitStatus::NothingToRelease,
             Error::Failed(_) | Error::WriteFile { .. } => ExitStatus::Failed,
         }

@@ -22,12 +22,9 @@ fn init_logging(to_stdout: bool, verbose: u8, quiet: bool) {
         (false, 1) => "debug",
         (false, _) => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TAMMA_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("tamma_release={default},warn"))
-    });
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TAMMA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("tamma_release={default},warn")));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     if to_stdout {
         // In Actions the runner timestamps lines itself, and logs must sit inside the log groups
         // that are printed on stdout.
@@ -48,18 +45,14 @@ fn init_logging(to_stdout: bool, verbose: u8, quiet: bool) {
 fn common_options(common: &cli::CommonArgs) -> Options {
     Options {
         version: common.version.clone(),
+        bump: common.bump.clone(),
+        preid: common.preid.clone(),
         config: common.config.clone(),
         ..Options::default()
     }
 }
 
-fn run_cli(
-    command: Command,
-    options: Options,
-    common: &cli::CommonArgs,
-    cli: &Cli,
-    env: &Env,
-) -> ExitStatus {
+fn run_cli(command: Command, options: Options, common: &cli::CommonArgs, cli: &Cli, env: &Env) -> ExitStatus {
     init_logging(false, cli.verbose, cli.quiet);
     let sinks = edge::Sinks {
         json: cli.json,
@@ -67,24 +60,30 @@ fn run_cli(
         output_file: common.output_file.clone(),
         actions: false,
     };
-    let workspace = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
-    edge::run_cli(command, workspace, options, env, &sinks)
+    edge::run_cli(command, workspace(cli), options, env, &sinks)
+}
+
+fn workspace(cli: &Cli) -> PathBuf {
+    cli.directory.clone().unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let env: Env = std::env::vars_os()
-        .map(|(k, v)| {
-            (
-                k.to_string_lossy().into_owned(),
-                v.to_string_lossy().into_owned(),
-            )
-        })
+        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
         .collect();
     let status = match &cli.command {
         CliCommand::Action => edge::run_action(&env, cli.directory.clone(), || {
             init_logging(true, cli.verbose, cli.quiet)
         }),
+        CliCommand::Version(args) => {
+            init_logging(false, cli.verbose, cli.quiet);
+            edge::run_version(args, workspace(&cli), cli.json)
+        }
+        CliCommand::Changelog(args) => {
+            init_logging(false, cli.verbose, cli.quiet);
+            edge::run_changelog(args, workspace(&cli), &env)
+        }
         CliCommand::Config(ConfigCommand::Schema) => {
             print!("{}", Config::json_schema());
             ExitStatus::Ok
@@ -97,13 +96,7 @@ fn main() -> ExitCode {
             };
             run_cli(Command::Release, options, &args.common, &cli, &env)
         }
-        CliCommand::Plan(args) => run_cli(
-            Command::Plan,
-            common_options(&args.common),
-            &args.common,
-            &cli,
-            &env,
-        ),
+        CliCommand::Plan(args) => run_cli(Command::Plan, common_options(&args.common), &args.common, &cli, &env),
     };
     ExitCode::from(status as u8)
 }

@@ -35,23 +35,14 @@ impl RunReport {
         vec![
             ("version", plan.version.clone()),
             ("tag", plan.tag.clone()),
-            (
-                "previous-version",
-                plan.previous_version.clone().unwrap_or_default(),
-            ),
+            ("previous-version", plan.previous_version.clone().unwrap_or_default()),
             ("prerelease", plan.prerelease.to_string()),
-            (
-                "release-url",
-                release.and_then(|r| r.url.clone()).unwrap_or_default(),
-            ),
+            ("release-url", release.and_then(|r| r.url.clone()).unwrap_or_default()),
             (
                 "release-id",
-                release
-                    .and_then(|r| r.id)
-                    .map(|id| id.to_string())
-                    .unwrap_or_default(),
+                release.and_then(|r| r.id).map(|id| id.to_string()).unwrap_or_default(),
             ),
-            ("changelog", plan.notes.clone()),
+            ("changelog", plan.changelog.clone()),
         ]
     }
 
@@ -89,11 +80,7 @@ impl RunReport {
             head.push_str("\n### Steps\n\n| Target | Step |\n|---|---|\n");
             for step in &self.steps {
                 let verb = if step.dry_run { "would " } else { "" };
-                head.push_str(&format!(
-                    "| {} | {verb}{} |\n",
-                    step.target,
-                    table_cell(&step.action)
-                ));
+                head.push_str(&format!("| {} | {verb}{} |\n", step.target, table_cell(&step.action)));
             }
         }
         head.push_str("\n### Targets\n\n");
@@ -103,11 +90,7 @@ impl RunReport {
         if !plan.artifacts.is_empty() {
             head.push_str("\n### Artifacts\n\n| Name | Kind |\n|---|---|\n");
             for artifact in &plan.artifacts {
-                head.push_str(&format!(
-                    "| {} | {} |\n",
-                    table_cell(&artifact.name),
-                    artifact.kind
-                ));
+                head.push_str(&format!("| {} | {} |\n", table_cell(&artifact.name), artifact.kind));
             }
         }
         let notes_open = "\n<details open><summary>Release notes</summary>\n\n";
@@ -173,6 +156,7 @@ mod tests {
             prerelease: false,
             commit: "0123456789abcdef0123".into(),
             repository: None,
+            changelog: notes.clone(),
             notes,
             artifacts: vec![],
             targets: vec![],
@@ -209,20 +193,10 @@ mod tests {
 
     #[test]
     fn outputs_follow_action_yml() {
-        let names: Vec<_> = report(String::new())
-            .outputs()
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
-        let declared: Vec<_> = crate::action::spec::OUTPUTS
-            .iter()
-            .map(|o| o.name)
-            .collect();
+        let names: Vec<_> = report(String::new()).outputs().into_iter().map(|(n, _)| n).collect();
+        let declared: Vec<_> = crate::action::spec::OUTPUTS.iter().map(|o| o.name).collect();
         for name in names {
-            assert!(
-                declared.contains(&name),
-                "{name} is not declared in action.yml"
-            );
+            assert!(declared.contains(&name), "{name} is not declared in action.yml");
         }
     }
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::context::CiContext;
 use crate::error::{Error, Result};
 use crate::plan::VersionSource;
+use crate::plan::bump::{Bump, check_preid};
 use crate::plan::version::parse_version;
 
 /// A stage of the `release` command, in the order they run.
@@ -34,20 +35,13 @@ impl Stage {
     /// Parses a comma- or space-separated list; `plan` is always included.
     pub fn parse_list(input_name: &str, text: &str) -> Result<Vec<Stage>> {
         let mut stages = vec![Stage::Plan];
-        for word in text
-            .split([',', ' ', '\n'])
-            .map(str::trim)
-            .filter(|w| !w.is_empty())
-        {
-            let stage = Stage::ALL
-                .into_iter()
-                .find(|s| s.as_str() == word)
-                .ok_or_else(|| {
-                    Error::input(
-                        input_name,
-                        format!("unknown stage {word:?}; allowed: {}", Stage::names()),
-                    )
-                })?;
+        for word in text.split([',', ' ', '\n']).map(str::trim).filter(|w| !w.is_empty()) {
+            let stage = Stage::ALL.into_iter().find(|s| s.as_str() == word).ok_or_else(|| {
+                Error::input(
+                    input_name,
+                    format!("unknown stage {word:?}; allowed: {}", Stage::names()),
+                )
+            })?;
             if !stages.contains(&stage) {
                 stages.push(stage);
             }
@@ -68,6 +62,10 @@ pub struct Options {
     pub dry_run: Option<bool>,
     /// `--version` / `version`.
     pub version: Option<String>,
+    /// `--bump` / `bump`.
+    pub bump: Option<String>,
+    /// `--preid` / `preid`.
+    pub preid: Option<String>,
     /// `--config` / `config`.
     pub config: Option<PathBuf>,
     /// `--stages` / `stages`.
@@ -80,6 +78,8 @@ impl Options {
         Options {
             dry_run: self.dry_run.or(lower.dry_run),
             version: self.version.or(lower.version),
+            bump: self.bump.or(lower.bump),
+            preid: self.preid.or(lower.preid),
             config: self.config.or(lower.config),
             stages: self.stages.or(lower.stages),
         }
@@ -106,23 +106,47 @@ pub struct ReleaseRequest {
 impl ReleaseRequest {
     /// Merges the layers (already ordered by precedence into `options`) and checks every value.
     pub fn resolve(workspace: PathBuf, options: Options, ci: CiContext) -> Result<ReleaseRequest> {
-        let version = match (
-            options
-                .version
-                .as_deref()
+        let given = |v: &Option<String>| {
+            v.as_deref()
                 .map(str::trim)
-                .filter(|v| !v.is_empty()),
-            ci.pushed_tag(),
-        ) {
-            (Some(text), _) => VersionSource::Explicit(parse_version("version", text)?),
-            (None, Some(tag)) => VersionSource::PushedTag(tag.to_string()),
-            (None, None) => {
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let (version, bump, preid) = (given(&options.version), given(&options.bump), given(&options.preid));
+        if let Some(preid) = &preid {
+            check_preid("preid", preid)?;
+        }
+        let version = match (version, bump, ci.pushed_tag()) {
+            (Some(_), Some(_), _) => {
+                return Err(Error::input("bump", "give either version or bump, not both"));
+            }
+            (Some(text), None, _) => VersionSource::Explicit(parse_version("version", &text)?),
+            (None, Some(_), Some(tag)) => {
+                return Err(Error::input(
+                    "bump",
+                    format!(
+                        "this run was triggered by a push of tag {tag}, which is the version; leave bump empty on tag pushes"
+                    ),
+                ));
+            }
+            (None, Some(text), None) => VersionSource::Bump {
+                bump: Bump::parse("bump", &text)?,
+                preid,
+            },
+            (None, None, Some(tag)) => VersionSource::PushedTag(tag.to_string()),
+            (None, None, None) => {
                 return Err(Error::input(
                     "version",
-                    "no version to release: pass --version X.Y.Z (action input `version`), or run on a pushed release tag",
+                    "no version to release: pass --version X.Y.Z or --bump KIND (action inputs `version`, `bump`), or run on a pushed release tag",
                 ));
             }
         };
+        if given(&options.preid).is_some() && !matches!(version, VersionSource::Bump { .. }) {
+            return Err(Error::input(
+                "preid",
+                "preid chooses the prerelease channel of a bump; give it with bump (e.g. bump: auto, preid: beta)",
+            ));
+        }
         let stages = match options.stages.as_deref() {
             Some(text) if !text.trim().is_empty() => Stage::parse_list("stages", text)?,
             _ => Stage::ALL.to_vec(),
@@ -167,16 +191,60 @@ mod tests {
 
     #[test]
     fn pushed_tag_is_the_version_source() {
-        let req =
-            ReleaseRequest::resolve(".".into(), Options::default(), tag_push("v1.2.3")).unwrap();
+        let req = ReleaseRequest::resolve(".".into(), Options::default(), tag_push("v1.2.3")).unwrap();
         assert_eq!(req.version, VersionSource::PushedTag("v1.2.3".into()));
         assert_eq!(req.stages, Stage::ALL.to_vec());
     }
 
     #[test]
+    fn version_sources_are_exclusive() {
+        let both = Options {
+            version: Some("1.0.0".into()),
+            bump: Some("minor".into()),
+            ..Options::default()
+        };
+        assert!(ReleaseRequest::resolve(".".into(), both, CiContext::default()).is_err());
+        let bump_on_tag = Options {
+            bump: Some("minor".into()),
+            ..Options::default()
+        };
+        let err = ReleaseRequest::resolve(".".into(), bump_on_tag, tag_push("v1.0.0"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("leave bump empty"), "{err}");
+        let lone_preid = Options {
+            version: Some("1.0.0".into()),
+            preid: Some("beta".into()),
+            ..Options::default()
+        };
+        assert!(ReleaseRequest::resolve(".".into(), lone_preid, CiContext::default()).is_err());
+        let bad_preid = Options {
+            bump: Some("auto".into()),
+            preid: Some("be ta".into()),
+            ..Options::default()
+        };
+        let err = ReleaseRequest::resolve(".".into(), bad_preid, CiContext::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"be ta\""), "{err}");
+        let ok = Options {
+            bump: Some("auto".into()),
+            preid: Some("beta".into()),
+            ..Options::default()
+        };
+        let req = ReleaseRequest::resolve(".".into(), ok, CiContext::default()).unwrap();
+        assert_eq!(
+            req.version,
+            VersionSource::Bump {
+                bump: Bump::Auto,
+                preid: Some("beta".into())
+            }
+        );
+    }
+
+    #[test]
     fn no_version_at_all_is_a_usage_error() {
-        let err = ReleaseRequest::resolve(".".into(), Options::default(), CiContext::default())
-            .unwrap_err();
+        let err = ReleaseRequest::resolve(".".into(), Options::default(), CiContext::default()).unwrap_err();
         assert_eq!(err.exit_status(), crate::error::ExitStatus::Usage);
     }
 
@@ -186,16 +254,10 @@ mod tests {
             Stage::parse_list("stages", "publish").unwrap(),
             vec![Stage::Plan, Stage::Publish]
         );
-        assert_eq!(
-            Stage::parse_list("stages", "plan").unwrap(),
-            vec![Stage::Plan]
-        );
+        assert_eq!(Stage::parse_list("stages", "plan").unwrap(), vec![Stage::Plan]);
         let err = Stage::parse_list("stages", "plan, deploy-moon")
             .unwrap_err()
             .to_string();
-        assert_eq!(
-            err,
-            "stages: unknown stage \"deploy-moon\"; allowed: plan, publish"
-        );
+        assert_eq!(err, "stages: unknown stage \"deploy-moon\"; allowed: plan, publish");
     }
 }

@@ -8,9 +8,7 @@ use crate::error::FileLocation;
 
 /// Escapes a command's data part (`%` first, as the runner unescapes it last).
 pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 /// Escapes a command property value.
@@ -77,11 +75,7 @@ mod tests {
             line: 3,
             column: 1,
         };
-        let line = error(
-            "unknown field `x`",
-            Some(&at),
-            Path::new("/github/workspace"),
-        );
+        let line = error("unknown field `x`", Some(&at), Path::new("/github/workspace"));
         assert_eq!(
             line,
             "::error file=/github/workspace/.github/tamma-release.toml,line=3,col=1,title=tamma-release configuration::unknown field `x`"

@@ -62,10 +62,9 @@ mod tests {
 
     #[test]
     fn dispatch_inputs_are_strings() {
-        let payload = EventPayload::parse(
-            r#"{"inputs":{"version":"1.2.3","dry_run":true,"empty":""},"ref":"refs/heads/main"}"#,
-        )
-        .unwrap();
+        let payload =
+            EventPayload::parse(r#"{"inputs":{"version":"1.2.3","dry_run":true,"empty":""},"ref":"refs/heads/main"}"#)
+                .unwrap();
         assert_eq!(payload.dispatch_input("version"), Some("1.2.3"));
         assert_eq!(payload.dispatch_input("dry-run"), Some("true"));
         assert_eq!(payload.dispatch_input("empty"), None);

@@ -28,10 +28,7 @@ pub struct ActionInputs {
 /// spelling that shells can set when testing by hand).
 fn env_keys(name: &str) -> [String; 2] {
     let upper = name.to_uppercase().replace(' ', "_");
-    [
-        format!("INPUT_{upper}"),
-        format!("INPUT_{}", upper.replace('-', "_")),
-    ]
+    [format!("INPUT_{upper}"), format!("INPUT_{}", upper.replace('-', "_"))]
 }
 
 fn action_input(env: &Env, name: &str) -> Option<String> {
@@ -80,25 +77,21 @@ pub fn parse_command(value: &str) -> Result<Command> {
 
 /// Reads and checks every input.
 pub fn read(env: &Env, event: &EventPayload) -> Result<ActionInputs> {
-    let value = |name: &str| {
-        action_input(env, name).or_else(|| event.dispatch_input(name).map(str::to_string))
-    };
+    let value = |name: &str| action_input(env, name).or_else(|| event.dispatch_input(name).map(str::to_string));
     let command = match value("command") {
         Some(text) => parse_command(&text)?,
         None => Command::Release,
     };
-    let dry_run = value("dry-run")
-        .map(|v| parse_bool("dry-run", &v))
-        .transpose()?;
+    let dry_run = value("dry-run").map(|v| parse_bool("dry-run", &v)).transpose()?;
     // The runner always fills in action.yml's default path; only another path must exist.
-    let config = value("config")
-        .filter(|p| p != DEFAULT_CONFIG_PATH)
-        .map(PathBuf::from);
+    let config = value("config").filter(|p| p != DEFAULT_CONFIG_PATH).map(PathBuf::from);
     Ok(ActionInputs {
         command,
         options: Options {
             dry_run,
             version: value("version"),
+            bump: value("bump"),
+            preid: value("preid"),
             config,
             stages: value("stages"),
         },
@@ -140,10 +133,7 @@ mod tests {
 
     #[test]
     fn dispatch_inputs_fill_empty_inputs_only() {
-        let event = EventPayload::parse(
-            r#"{"inputs":{"version":"2.0.0","dry-run":"true","command":"plan"}}"#,
-        )
-        .unwrap();
+        let event = EventPayload::parse(r#"{"inputs":{"version":"2.0.0","dry-run":"true","command":"plan"}}"#).unwrap();
         let inputs = read(&env(&[("INPUT_VERSION", "1.0.0")]), &event).unwrap();
         assert_eq!(inputs.options.version.as_deref(), Some("1.0.0"));
         assert_eq!(inputs.options.dry_run, Some(true));
@@ -155,44 +145,24 @@ mod tests {
         let err = read(&env(&[("INPUT_DRY-RUN", "yes")]), &EventPayload::default())
             .unwrap_err()
             .to_string();
-        assert_eq!(
-            err,
-            "dry-run: \"yes\" is not a boolean; allowed: true, false"
-        );
-        let err = read(
-            &env(&[("INPUT_COMMAND", "bogus")]),
-            &EventPayload::default(),
-        )
-        .unwrap_err()
-        .to_string();
-        assert_eq!(
-            err,
-            "command: \"bogus\" is not a command; allowed: release, plan"
-        );
+        assert_eq!(err, "dry-run: \"yes\" is not a boolean; allowed: true, false");
+        let err = read(&env(&[("INPUT_COMMAND", "bogus")]), &EventPayload::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "command: \"bogus\" is not a command; allowed: release, plan");
     }
 
     #[test]
     fn default_config_path_is_not_explicit() {
-        let inputs = read(
-            &env(&[("INPUT_CONFIG", DEFAULT_CONFIG_PATH)]),
-            &EventPayload::default(),
-        )
-        .unwrap();
+        let inputs = read(&env(&[("INPUT_CONFIG", DEFAULT_CONFIG_PATH)]), &EventPayload::default()).unwrap();
         assert_eq!(inputs.options.config, None);
-        let inputs = read(
-            &env(&[("INPUT_CONFIG", "release.toml")]),
-            &EventPayload::default(),
-        )
-        .unwrap();
+        let inputs = read(&env(&[("INPUT_CONFIG", "release.toml")]), &EventPayload::default()).unwrap();
         assert_eq!(inputs.options.config, Some(PathBuf::from("release.toml")));
     }
 
     #[test]
     fn secrets_are_found_without_validation() {
-        let env = env(&[
-            ("INPUT_GITHUB-TOKEN", "ghs_secret"),
-            ("INPUT_DRY-RUN", "bogus"),
-        ]);
+        let env = env(&[("INPUT_GITHUB-TOKEN", "ghs_secret"), ("INPUT_DRY-RUN", "bogus")]);
         assert_eq!(secret_values(&env), vec!["ghs_secret".to_string()]);
     }
 }

@@ -18,18 +18,13 @@ pub type Env = BTreeMap<String, String>;
 
 /// The CI context from `GITHUB_*` variables (empty ones count as absent).
 pub fn ci_context(env: &Env) -> CiContext {
-    let get = |key: &str| {
-        env.get(key)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |key: &str| env.get(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let repository = get("GITHUB_REPOSITORY");
     let server_url = get("GITHUB_SERVER_URL");
     let run_url = match (&server_url, &repository, get("GITHUB_RUN_ID")) {
-        (Some(server), Some(repo), Some(run)) => Some(format!(
-            "{}/{repo}/actions/runs/{run}",
-            server.trim_end_matches('/')
-        )),
+        (Some(server), Some(repo), Some(run)) => {
+            Some(format!("{}/{repo}/actions/runs/{run}", server.trim_end_matches('/')))
+        }
         _ => None,
     };
     CiContext {

@@ -25,20 +25,14 @@ pub fn format_output(name: &str, value: &str) -> String {
 
 /// Appends outputs to the file the runner reads (`$GITHUB_OUTPUT`), or to `--output-file`.
 pub fn append_outputs(path: &Path, outputs: &[(&str, String)]) -> Result<()> {
-    let text: String = outputs
-        .iter()
-        .map(|(name, value)| format_output(name, value))
-        .collect();
+    let text: String = outputs.iter().map(|(name, value)| format_output(name, value)).collect();
     append(path, &text)
 }
 
 /// Appends text to a file, creating it if needed.
 pub fn append(path: &Path, text: &str) -> Result<()> {
     let write = || -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
         file.write_all(text.as_bytes())?;
         file.flush()
     };

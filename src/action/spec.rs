@@ -53,6 +53,18 @@ pub const INPUTS: &[InputSpec] = &[
         secret: false,
     },
     InputSpec {
+        name: "bump",
+        description: "Compute the version instead: `major`, `minor`, `patch`, `premajor`, `preminor`, `prepatch`, `prerelease`, `release` (node-semver's `inc()`), `alpha`, `beta`, `rc` (that prerelease channel), or `auto` (from Conventional Commits). Not on tag pushes.",
+        default: "",
+        secret: false,
+    },
+    InputSpec {
+        name: "preid",
+        description: "The prerelease channel for `bump`, e.g. `alpha`, `beta`, `rc`: `auto` + `beta` gives `1.5.0-beta.0`, then `1.5.0-beta.1`.",
+        default: "",
+        secret: false,
+    },
+    InputSpec {
         name: "config",
         description: "Path of the config file, relative to the repository root. Empty means `.github/tamma-release.toml`, which may be absent (then the defaults apply).",
         default: "",
@@ -94,7 +106,7 @@ pub const OUTPUTS: &[OutputSpec] = &[
     },
     OutputSpec {
         name: "changelog",
-        description: "The release notes (Markdown).",
+        description: "This release's changelog section (Markdown); the release notes add install instructions to it.",
     },
 ];
 
@@ -110,7 +122,9 @@ fn yaml_string(text: &str) -> String {
 /// The whole action.yml.
 pub fn render_action_yml() -> String {
     let mut out = String::new();
-    out.push_str("# Generated from src/action/spec.rs; `TAMMA_BLESS=1 cargo test` rewrites it. Edit the spec, not this file.\n");
+    out.push_str(
+        "# Generated from src/action/spec.rs; `TAMMA_BLESS=1 cargo test` rewrites it. Edit the spec, not this file.\n",
+    );
     out.push_str("name: \"tamma-release\"\n");
     out.push_str("description: \"Release a project end to end: version, notes, GitHub release; dry-run first, rollback-ready.\"\n");
     out.push_str("author: \"meywd\"\n");
@@ -133,7 +147,9 @@ pub fn render_action_yml() -> String {
         ));
     }
     out.push_str("runs:\n  using: \"docker\"\n");
-    out.push_str("  # On main the image is built from the Dockerfile; release tags point at the prebuilt image by digest.\n");
+    out.push_str(
+        "  # On main the image is built from the Dockerfile; release tags point at the prebuilt image by digest.\n",
+    );
     out.push_str("  image: \"Dockerfile\"\n  args:\n    - \"action\"\n");
     out
 }
@@ -164,11 +180,7 @@ pub fn render_inputs_table() -> String {
 pub fn render_outputs_table() -> String {
     let mut out = String::from("| Output | Description |\n|---|---|\n");
     for output in OUTPUTS {
-        out.push_str(&format!(
-            "| `{}` | {} |\n",
-            output.name,
-            table_cell(output.description)
-        ));
+        out.push_str(&format!("| `{}` | {} |\n", output.name, table_cell(output.description)));
     }
     out
 }

@@ -74,10 +74,7 @@ impl Bump {
             other => {
                 return Err(Error::input(
                     name,
-                    format!(
-                        "{other:?} is not a bump kind; allowed: {}",
-                        BUMP_NAMES.join(", ")
-                    ),
+                    format!("{other:?} is not a bump kind; allowed: {}", BUMP_NAMES.join(", ")),
                 ));
             }
         })
@@ -91,9 +88,7 @@ pub fn check_preid(name: &str, preid: &str) -> Result<()> {
         && preid.split('.').all(|part| {
             !part.is_empty()
                 && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && (!part.bytes().all(|b| b.is_ascii_digit())
-                    || part == "0"
-                    || !part.starts_with('0'))
+                && (!part.bytes().all(|b| b.is_ascii_digit()) || part == "0" || !part.starts_with('0'))
         });
     if valid {
         Ok(())
@@ -124,9 +119,7 @@ impl Ident {
     /// node-semver's `compareIdentifiers(a, b) === 0`.
     fn same_as(&self, text: &str) -> bool {
         match self {
-            Ident::Num(n) => {
-                text.bytes().all(|b| b.is_ascii_digit()) && text.parse::<u64>().ok() == Some(*n)
-            }
+            Ident::Num(n) => text.bytes().all(|b| b.is_ascii_digit()) && text.parse::<u64>().ok() == Some(*n),
             Ident::Str(s) => s == text,
         }
     }
@@ -224,8 +217,7 @@ impl Parts {
         if let Some(preid) = preid {
             let wanted = vec![Ident::Str(preid.to_string()), Ident::Num(0)];
             let parts: Vec<&str> = preid.split('.').collect();
-            let on_channel = parts.len() <= self.pre.len()
-                && parts.iter().zip(&self.pre).all(|(p, i)| i.same_as(p));
+            let on_channel = parts.len() <= self.pre.len() && parts.iter().zip(&self.pre).all(|(p, i)| i.same_as(p));
             if on_channel {
                 if !matches!(self.pre.get(parts.len()), Some(Ident::Num(_))) {
                     self.pre = wanted;
@@ -237,12 +229,7 @@ impl Parts {
     }
 
     fn into_version(self) -> Version {
-        let pre = self
-            .pre
-            .iter()
-            .map(Ident::render)
-            .collect::<Vec<_>>()
-            .join(".");
+        let pre = self.pre.iter().map(Ident::render).collect::<Vec<_>>().join(".");
         Version {
             major: self.major,
             minor: self.minor,
@@ -328,24 +315,14 @@ mod tests {
             ("1.2.3-0", "prerelease", None, Some("1.2.3-1")),
             ("1.2.3-alpha.0", "prerelease", None, Some("1.2.3-alpha.1")),
             ("1.2.3-alpha.1", "prerelease", None, Some("1.2.3-alpha.2")),
-            (
-                "1.2.3-alpha.0.beta",
-                "prerelease",
-                None,
-                Some("1.2.3-alpha.1.beta"),
-            ),
+            ("1.2.3-alpha.0.beta", "prerelease", None, Some("1.2.3-alpha.1.beta")),
             (
                 "1.2.3-alpha.10.0.beta",
                 "prerelease",
                 None,
                 Some("1.2.3-alpha.10.1.beta"),
             ),
-            (
-                "1.2.3-alpha.9.beta",
-                "prerelease",
-                None,
-                Some("1.2.3-alpha.10.beta"),
-            ),
+            ("1.2.3-alpha.9.beta", "prerelease", None, Some("1.2.3-alpha.10.beta")),
             ("1.2.0", "prepatch", None, Some("1.2.1-0")),
             ("1.2.0-1", "prepatch", None, Some("1.2.1-0")),
             ("1.2.0", "preminor", None, Some("1.3.0-0")),
@@ -357,18 +334,8 @@ mod tests {
             ("1.2.3", "major", Some("dev"), Some("2.0.0")),
             ("1.2.3", "prerelease", Some("dev"), Some("1.2.4-dev.0")),
             ("1.2.3-dev", "prerelease", Some("dev"), Some("1.2.3-dev.0")),
-            (
-                "1.2.3-dev.0",
-                "prerelease",
-                Some("dev"),
-                Some("1.2.3-dev.1"),
-            ),
-            (
-                "1.2.3-dev.1",
-                "prerelease",
-                Some("alpha"),
-                Some("1.2.3-alpha.0"),
-            ),
+            ("1.2.3-dev.0", "prerelease", Some("dev"), Some("1.2.3-dev.1")),
+            ("1.2.3-dev.1", "prerelease", Some("alpha"), Some("1.2.3-alpha.0")),
             ("1.2.0", "prepatch", Some("dev"), Some("1.2.1-dev.0")),
             ("1.2.0-1", "prepatch", Some("dev"), Some("1.2.1-dev.0")),
             ("1.2.0", "preminor", Some("dev"), Some("1.3.0-dev.0")),
@@ -376,18 +343,8 @@ mod tests {
             ("1.2.0", "premajor", Some("dev"), Some("2.0.0-dev.0")),
             ("1.2.3-1", "premajor", Some("dev"), Some("2.0.0-dev.0")),
             ("1.2.0-1", "prerelease", Some("dev"), Some("1.2.0-dev.0")),
-            (
-                "1.2.3-alpha.1.2",
-                "prerelease",
-                Some("alpha"),
-                Some("1.2.3-alpha.1.3"),
-            ),
-            (
-                "1.2.3-alpha.beta",
-                "prerelease",
-                Some("alpha"),
-                Some("1.2.3-alpha.0"),
-            ),
+            ("1.2.3-alpha.1.2", "prerelease", Some("alpha"), Some("1.2.3-alpha.1.3")),
+            ("1.2.3-alpha.beta", "prerelease", Some("alpha"), Some("1.2.3-alpha.0")),
             ("1.2.3+build", "patch", None, Some("1.2.4")),
             ("1.2.4-rc.1", "release", None, Some("1.2.4")),
             ("1.2.3", "release", None, None),
@@ -415,10 +372,7 @@ mod tests {
         let err = Bump::parse("bump", "bogus").unwrap_err().to_string();
         assert_eq!(
             err,
-            format!(
-                "bump: \"bogus\" is not a bump kind; allowed: {}",
-                BUMP_NAMES.join(", ")
-            )
+            format!("bump: \"bogus\" is not a bump kind; allowed: {}", BUMP_NAMES.join(", "))
         );
     }
 

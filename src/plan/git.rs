@@ -34,8 +34,19 @@ pub struct ReleaseTag {
 pub struct CommitInfo {
     /// Full hex id.
     pub id: String,
+    /// The author's name.
+    pub author: String,
+    /// The committer time, seconds since the Unix epoch.
+    pub time: i64,
+    /// The whole message.
+    pub message: String,
+}
+
+impl CommitInfo {
     /// The first line of the message.
-    pub summary: String,
+    pub fn summary(&self) -> &str {
+        self.message.lines().next().unwrap_or_default().trim()
+    }
 }
 
 fn repo_error(context: &str, e: impl std::fmt::Display) -> Error {
@@ -98,34 +109,47 @@ impl GitRepo {
     }
 
     /// The highest release tag below `version` whose commit is an ancestor of (or is) `head`.
-    pub fn previous_release(
+    pub fn previous_release(&self, prefix: &str, version: &Version, head: ObjectId) -> Result<Option<ReleaseTag>> {
+        self.highest_reachable(prefix, head, |t| t.version < *version)
+    }
+
+    /// The highest release tag reachable from `head` (the current version).
+    pub fn current_release(&self, prefix: &str, head: ObjectId) -> Result<Option<ReleaseTag>> {
+        self.highest_reachable(prefix, head, |_| true)
+    }
+
+    /// The highest release tag without a prerelease part reachable from `head`.
+    pub fn last_stable_release(&self, prefix: &str, head: ObjectId) -> Result<Option<ReleaseTag>> {
+        self.highest_reachable(prefix, head, |t| t.version.pre.is_empty())
+    }
+
+    /// The highest release tag accepted by `wanted` that `head` reaches. Walks back from `head`
+    /// only until the best remaining candidate is found.
+    pub fn highest_reachable(
         &self,
         prefix: &str,
-        version: &Version,
         head: ObjectId,
+        wanted: impl Fn(&ReleaseTag) -> bool,
     ) -> Result<Option<ReleaseTag>> {
-        let candidates: Vec<ReleaseTag> = self
-            .release_tags(prefix)?
-            .into_iter()
-            .filter(|t| t.version < *version)
-            .collect();
+        let candidates: Vec<ReleaseTag> = self.release_tags(prefix)?.into_iter().filter(|t| wanted(t)).collect();
         if candidates.is_empty() {
             return Ok(None);
         }
-        let mut wanted: HashMap<ObjectId, usize> = HashMap::new();
+        let mut rank: HashMap<ObjectId, usize> = HashMap::new();
         for (i, tag) in candidates.iter().enumerate() {
-            let best = wanted.entry(tag.commit).or_insert(i);
+            let best = rank.entry(tag.commit).or_insert(i);
             *best = (*best).min(i);
         }
         let mut best: Option<usize> = None;
-        let mut remaining: HashSet<ObjectId> = wanted.keys().copied().collect();
-        for info in self.walk(head, None)? {
-            let id = info?;
+        let mut remaining: HashSet<ObjectId> = rank.keys().copied().collect();
+        for id in self.walk(head, None)? {
+            let id = id?;
             if remaining.remove(&id) {
-                let i = wanted[&id];
+                let i = rank[&id];
                 best = Some(best.map_or(i, |b| b.min(i)));
-                // The highest candidate overall is found: nothing better can come.
-                if best == Some(0) || remaining.is_empty() {
+                // Every better candidate than `best` is still unseen; stop once none is left.
+                let better_left = remaining.iter().any(|c| rank[c] < best.unwrap_or(usize::MAX));
+                if !better_left {
                     break;
                 }
             }
@@ -135,43 +159,114 @@ impl GitRepo {
 
     /// Commits reachable from `to` but not from `from`, newest first.
     pub fn commits_between(&self, from: Option<ObjectId>, to: ObjectId) -> Result<Vec<CommitInfo>> {
-        let mut out = Vec::new();
-        for id in self.walk(to, from)? {
-            let id = id?;
-            let commit = self
-                .repo
-                .find_commit(id)
-                .map_err(|e| repo_error("cannot read a commit", e))?;
-            let message = commit.message_raw_sloppy().to_string();
-            let summary = message
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_string();
-            out.push(CommitInfo {
-                id: id.to_string(),
-                summary,
-            });
-        }
-        Ok(out)
+        self.walk(to, from)?.map(|id| self.commit(id?)).collect()
     }
 
-    fn walk(
-        &self,
-        tip: ObjectId,
-        hidden: Option<ObjectId>,
-    ) -> Result<impl Iterator<Item = Result<ObjectId>> + '_> {
+    /// Reads one commit.
+    pub fn commit(&self, id: ObjectId) -> Result<CommitInfo> {
+        let commit = self
+            .repo
+            .find_commit(id)
+            .map_err(|e| repo_error("cannot read a commit", e))?;
+        let decoded = commit.decode().map_err(|e| repo_error("cannot decode a commit", e))?;
+        let author = decoded.author().map(|a| a.name.to_string()).unwrap_or_default();
+        let time = decoded.committer().map(|c| c.seconds()).unwrap_or_default();
+        Ok(CommitInfo {
+            id: id.to_string(),
+            author: author.trim().to_string(),
+            time,
+            message: decoded.message.to_string(),
+        })
+    }
+
+    /// Resolves a revision (`v1.2.0`, `main`, a sha, `HEAD~3`) to a commit, for `--from`/`--to`.
+    pub fn resolve(&self, flag: &str, spec: &str) -> Result<ObjectId> {
+        let id = self
+            .repo
+            .rev_parse_single(spec)
+            .map_err(|e| Error::input(flag, format!("{spec:?} names no commit in this repository ({e})")))?;
+        let object = id.object().map_err(|e| repo_error("cannot read an object", e))?;
+        let commit = object
+            .peel_to_commit()
+            .map_err(|_| Error::input(flag, format!("{spec:?} does not name a commit")))?;
+        Ok(commit.id)
+    }
+
+    /// Every commit reachable from `head`, newest first (commit time), for a whole-history changelog.
+    pub fn history(&self, head: ObjectId) -> Result<impl Iterator<Item = Result<CommitInfo>> + '_> {
+        let walk = self
+            .repo
+            .rev_walk([head])
+            .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
+            .all()
+            .map_err(|e| repo_error("cannot walk history", e))?;
+        Ok(walk.map(move |info| {
+            info.map_err(|e| repo_error("cannot walk history", e))
+                .and_then(|i| self.commit(i.id))
+        }))
+    }
+
+    /// The `origin` remote's web URL (`https://host/owner/name`), without any credentials.
+    pub fn origin_web_url(&self) -> Option<String> {
+        let remote = self.repo.find_remote("origin").ok()?;
+        let url = remote.url(gix::remote::Direction::Fetch)?;
+        web_url(&url.to_bstring().to_string())
+    }
+
+    fn walk(&self, tip: ObjectId, hidden: Option<ObjectId>) -> Result<impl Iterator<Item = Result<ObjectId>> + '_> {
         let mut platform = self.repo.rev_walk([tip]);
         if let Some(hidden) = hidden {
             platform = platform.with_hidden([hidden]);
         }
-        let walk = platform
-            .all()
-            .map_err(|e| repo_error("cannot walk history", e))?;
-        Ok(walk.map(|info| {
-            info.map(|i| i.id)
-                .map_err(|e| repo_error("cannot walk history", e))
-        }))
+        let walk = platform.all().map_err(|e| repo_error("cannot walk history", e))?;
+        Ok(walk.map(|info| info.map(|i| i.id).map_err(|e| repo_error("cannot walk history", e))))
+    }
+}
+
+/// Turns a clone URL into the repository's web URL, dropping user, password and `.git`.
+pub fn web_url(clone_url: &str) -> Option<String> {
+    let (host, path) = if let Some(rest) = clone_url
+        .strip_prefix("https://")
+        .or_else(|| clone_url.strip_prefix("http://"))
+    {
+        rest.split_once('/')?
+    } else if let Some(rest) = clone_url.strip_prefix("ssh://") {
+        rest.split_once('/')?
+    } else if let Some((user_host, path)) = clone_url.split_once(':') {
+        if user_host.contains('/') {
+            return None;
+        }
+        (user_host, path)
+    } else {
+        return None;
+    };
+    let host = host.rsplit('@').next()?;
+    let host = host.split(':').next()?;
+    let path = path.trim_end_matches('/').trim_end_matches(".git");
+    (!host.is_empty() && path.contains('/')).then(|| format!("https://{host}/{path}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::web_url;
+
+    #[test]
+    fn web_urls_from_clone_urls() {
+        let cases = [
+            ("git@github.com:acme/widget.git", "https://github.com/acme/widget"),
+            ("https://github.com/acme/widget", "https://github.com/acme/widget"),
+            (
+                "https://x-access-token:ghs_secret@github.com/acme/widget.git",
+                "https://github.com/acme/widget",
+            ),
+            (
+                "ssh://git@ghe.example.com:2222/acme/widget.git",
+                "https://ghe.example.com/acme/widget",
+            ),
+        ];
+        for (url, web) in cases {
+            assert_eq!(web_url(url).as_deref(), Some(web), "{url}");
+        }
+        assert_eq!(web_url("/local/path"), None);
     }
 }

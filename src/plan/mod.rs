@@ -3,8 +3,12 @@
 //! job can be read by another, and so `tamma-release plan` shows exactly what `release` would do.
 
 pub mod bump;
+pub mod changelog;
+pub mod commits;
 pub mod git;
+pub mod next;
 pub mod notes;
+pub mod query;
 pub mod version;
 
 use std::path::Path;
@@ -15,7 +19,10 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::context::CiContext;
 use crate::error::{Error, Result};
+use bump::Bump;
+use changelog::Rules;
 use git::GitRepo;
+use next::{NextRequest, next_version};
 
 /// The version of the plan's JSON shape. Bump it when a field changes meaning or is removed.
 pub const PLAN_SCHEMA_VERSION: u32 = 1;
@@ -40,7 +47,9 @@ pub struct ReleasePlan {
     pub commit: String,
     /// `owner/name`, when known.
     pub repository: Option<String>,
-    /// Release notes (Markdown).
+    /// This release's changelog section (Markdown).
+    pub changelog: String,
+    /// Release notes (Markdown): the changelog section and install instructions, or the template.
     pub notes: String,
     /// Everything the release ships.
     pub artifacts: Vec<PlannedArtifact>,
@@ -73,6 +82,13 @@ pub enum VersionSource {
     Explicit(Version),
     /// The tag that was pushed (tag-push mode); it must be `<prefix><semver>`.
     PushedTag(String),
+    /// Computed from the current release by a bump.
+    Bump {
+        /// The bump.
+        bump: Bump,
+        /// The prerelease channel.
+        preid: Option<String>,
+    },
 }
 
 /// Everything [`make_plan`] needs.
@@ -87,10 +103,10 @@ pub struct PlanInput<'a> {
     pub ci: &'a CiContext,
 }
 
-/// Computes the plan. Reads the repository; writes nothing.
-pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
-    let prefix = input.config.release.tag_prefix.as_str();
-    let repo = GitRepo::discover(input.workspace)?;
+/// Opens the repository for planning: refuses shallow clones, whose missing history would give
+/// wrong versions and notes.
+pub fn open_repository(workspace: &Path) -> Result<GitRepo> {
+    let repo = GitRepo::discover(workspace)?;
     if repo.is_shallow()? {
         return Err(Error::Repository(
             "the repository is a shallow clone, so earlier release tags and commits are missing; \
@@ -98,7 +114,21 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
                 .to_string(),
         ));
     }
+    Ok(repo)
+}
+
+/// The repository's web URL: from the CI context, else from the `origin` remote.
+pub fn repository_url(repo: &GitRepo, ci: &CiContext) -> Option<String> {
+    ci.repository_url().or_else(|| repo.origin_web_url())
+}
+
+/// Computes the plan. Reads the repository; writes nothing.
+pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
+    let config = input.config;
+    let prefix = config.release.tag_prefix.as_str();
+    let repo = open_repository(input.workspace)?;
     let head = repo.head_commit()?;
+    let rules = Rules::from_config(&config.commits);
     let (version, tag) = match &input.source {
         VersionSource::Explicit(v) => {
             let tag = version::tag_for(prefix, v);
@@ -115,32 +145,81 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
             (v.clone(), tag)
         }
         VersionSource::PushedTag(tag) => (version::version_from_tag(tag, prefix)?, tag.clone()),
+        VersionSource::Bump { bump, preid } => {
+            let initial = Version::parse(&config.release.initial_version).expect("checked when the config was loaded");
+            let request = NextRequest {
+                bump: *bump,
+                preid: preid.as_deref(),
+                current: None,
+                initial: &initial,
+                prefix,
+                rules: &rules,
+            };
+            let v = next_version(&repo, head, &request)?;
+            let tag = version::tag_for(prefix, &v);
+            (v, tag)
+        }
     };
-    if let Some(existing) = repo
-        .release_tags(prefix)?
-        .into_iter()
-        .find(|t| t.name == tag)
-        && existing.commit != head
+    let existing = repo.release_tags(prefix)?;
+    if let Some(found) = existing.iter().find(|t| t.name == tag)
+        && found.commit != head
     {
         return Err(Error::input(
             "version",
             format!(
                 "tag {tag} already exists at commit {} but HEAD is {head}; a release tag cannot move — release another version or check out {tag}",
-                existing.commit
+                found.commit
             ),
         ));
     }
-    let previous = repo.previous_release(prefix, &version, head)?;
+    let current = repo.highest_reachable(prefix, head, |t| t.name != tag)?;
+    if let Some(current) = &current
+        && current.version >= version
+    {
+        return Err(Error::input(
+            "version",
+            format!(
+                "{version} is not greater than {} ({}), the highest release reachable from HEAD; release a higher version",
+                current.version, current.name
+            ),
+        ));
+    }
+    let previous = current;
     let commits = repo.commits_between(previous.as_ref().map(|p| p.commit), head)?;
-    let repository_url = input.ci.repository_url();
+    let url = repository_url(&repo, input.ci);
+    let section = changelog::Section {
+        version: Some(version.to_string()),
+        tag: Some(tag.clone()),
+        previous_tag: previous.as_ref().map(|p| p.name.clone()),
+        time: Some(repo.commit(head)?.time),
+        commits: commits.iter().map(changelog::Entry::new).collect(),
+    };
+    let changelog_md = changelog::markdown_section(&section, &rules, url.as_deref());
+    let version_text = version.to_string();
+    let install = notes::install_section(input.workspace, &config.artifacts, &version_text, &tag);
+    let template = match &config.release.notes_template {
+        Some(path) => {
+            let full = input.workspace.join(path);
+            let text = std::fs::read_to_string(&full).map_err(|source| Error::ReadFile {
+                path: full.clone(),
+                source,
+            })?;
+            Some((text, std::path::PathBuf::from(path)))
+        }
+        None => None,
+    };
     let notes = notes::render(
-        &commits,
-        repository_url.as_deref(),
-        previous.as_ref().map(|p| p.name.as_str()),
-        &tag,
-    );
-    let artifacts = input
-        .config
+        template.as_ref().map(|(t, p)| (t.as_str(), p.as_path())),
+        &notes::NotesValues {
+            changelog: &changelog_md,
+            install: &install,
+            version: &version_text,
+            tag: &tag,
+            previous_tag: previous.as_ref().map_or("", |p| p.name.as_str()),
+            repository_url: url.as_deref().unwrap_or_default(),
+        },
+    )?;
+    let artifacts = config
         .artifacts
         .iter()
         .map(|a| PlannedArtifact {
@@ -149,7 +228,7 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
         })
         .collect();
     let prerelease = !version.pre.is_empty();
-    let state = if input.config.release.draft {
+    let state = if config.release.draft {
         "left as a draft"
     } else {
         "published"
@@ -164,22 +243,19 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
         name: "github-release".to_string(),
         description: format!(
             "GitHub release {tag}{on}: created as a draft, {state}{}",
-            if prerelease {
-                ", marked as a prerelease"
-            } else {
-                ""
-            }
+            if prerelease { ", marked as a prerelease" } else { "" }
         ),
     }];
     Ok(ReleasePlan {
         schema_version: PLAN_SCHEMA_VERSION,
-        version: version.to_string(),
+        version: version_text,
         tag,
         previous_version: previous.as_ref().map(|p| p.version.to_string()),
         previous_tag: previous.map(|p| p.name),
         prerelease,
         commit: head.to_string(),
         repository: input.ci.repository.clone(),
+        changelog: changelog_md,
         notes,
         artifacts,
         targets,

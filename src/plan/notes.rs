@@ -1,75 +1,214 @@
-//! Why this exists: every release carries notes. Until the Conventional Commits changelog lands,
-//! notes list the commits since the previous release, newest first, with a compare link.
+//! Why this exists: release notes are what a user lands on, so they carry the changelog section
+//! and how to install this exact version from every channel the release ships to (npm, docker,
+//! downloads checked with `sha256sum -c`). A template file can arrange them differently.
 
-use crate::plan::git::CommitInfo;
+use std::path::Path;
 
-/// Renders release notes for `commits` (newest first).
-pub fn render(
-    commits: &[CommitInfo],
-    repository_url: Option<&str>,
-    previous_tag: Option<&str>,
-    tag: &str,
-) -> String {
-    let mut out = String::from("## What's changed\n\n");
-    if commits.is_empty() {
-        out.push_str("No commits since the previous release.\n");
+use crate::config::{ArtifactConfig, ArtifactKind};
+use crate::error::{Error, FileLocation, Result};
+
+/// The values a notes template can use.
+pub struct NotesValues<'a> {
+    /// The changelog section (Markdown).
+    pub changelog: &'a str,
+    /// The install instructions (Markdown; empty when nothing is installable).
+    pub install: &'a str,
+    /// The version.
+    pub version: &'a str,
+    /// The tag.
+    pub tag: &'a str,
+    /// The previous tag, or empty.
+    pub previous_tag: &'a str,
+    /// The repository's web URL, or empty.
+    pub repository_url: &'a str,
+}
+
+/// Placeholders a template may use.
+pub const PLACEHOLDERS: &[&str] = &[
+    "changelog",
+    "install",
+    "version",
+    "tag",
+    "previous_tag",
+    "repository_url",
+];
+
+/// Install instructions for every artifact channel, for this exact version.
+pub fn install_section(workspace: &Path, artifacts: &[ArtifactConfig], version: &str, tag: &str) -> String {
+    let mut lines = Vec::new();
+    for artifact in artifacts {
+        match artifact.kind {
+            ArtifactKind::Npm => {
+                let name = artifact
+                    .path
+                    .as_deref()
+                    .and_then(|p| npm_name(&workspace.join(p)))
+                    .unwrap_or_else(|| artifact.display_name());
+                lines.push(format!("npm install {name}@{version}"));
+            }
+            ArtifactKind::Image => {
+                if let Some(image) = &artifact.image {
+                    lines.push(format!("docker pull {image}:{version}"));
+                }
+            }
+            _ => {}
+        }
     }
-    for commit in commits {
-        let short = &commit.id[..commit.id.len().min(7)];
-        let link = match repository_url {
-            Some(url) => format!("[`{short}`]({url}/commit/{})", commit.id),
-            None => format!("`{short}`"),
-        };
-        out.push_str(&format!(
-            "- {} ({link})\n",
-            escape_markdown(&commit.summary)
-        ));
+    let downloads = artifacts
+        .iter()
+        .any(|a| matches!(a.kind, ArtifactKind::Archive | ArtifactKind::File));
+    if lines.is_empty() && !downloads {
+        return String::new();
     }
-    if let (Some(url), Some(previous)) = (repository_url, previous_tag) {
+    let mut out = String::from("### Install\n\n");
+    if !lines.is_empty() {
+        out.push_str(&format!("```sh\n{}\n```\n", lines.join("\n")));
+    }
+    if downloads {
+        if !lines.is_empty() {
+            out.push('\n');
+        }
         out.push_str(&format!(
-            "\n**Full changelog**: {url}/compare/{previous}...{tag}\n"
+            "Download the assets of {tag} below, then check them:\n\n```sh\nsha256sum -c SHA256SUMS --ignore-missing\n```\n"
         ));
     }
     out
 }
 
-/// Keeps a commit subject from turning into Markdown structure (headings, HTML, links).
-fn escape_markdown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '<' | '>' | '[' | ']' | '*' | '_' | '`' | '\\') {
-            out.push('\\');
+fn npm_name(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("package.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json.get("name")?.as_str().map(str::to_string)
+}
+
+/// The notes: the template filled in, or changelog + install.
+pub fn render(template: Option<(&str, &Path)>, values: &NotesValues<'_>) -> Result<String> {
+    let Some((template, path)) = template else {
+        let mut out = values.changelog.trim_end().to_string();
+        out.push('\n');
+        if !values.install.is_empty() {
+            out.push('\n');
+            out.push_str(values.install);
         }
-        out.push(c);
+        return Ok(out);
+    };
+    let mut out = String::with_capacity(template.len() + values.changelog.len());
+    let mut rest = template;
+    let mut consumed = 0;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        let close = after
+            .find("}}")
+            .ok_or_else(|| template_error(template, path, consumed + open, "`{{` without a closing `}}`".into()))?;
+        let name = after[..close].trim();
+        let value = match name {
+            "changelog" => values.changelog.trim_end(),
+            "install" => values.install.trim_end(),
+            "version" => values.version,
+            "tag" => values.tag,
+            "previous_tag" => values.previous_tag,
+            "repository_url" => values.repository_url,
+            other => {
+                return Err(template_error(
+                    template,
+                    path,
+                    consumed + open,
+                    format!(
+                        "unknown placeholder {{{{ {other} }}}}; allowed: {}",
+                        PLACEHOLDERS.join(", ")
+                    ),
+                ));
+            }
+        };
+        out.push_str(value);
+        consumed += open + 2 + close + 2;
+        rest = &after[close + 2..];
     }
-    out
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn template_error(text: &str, path: &Path, offset: usize, message: String) -> Error {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Error::Config {
+        location: FileLocation {
+            path: path.to_path_buf(),
+            line,
+            column,
+        },
+        message,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn values() -> NotesValues<'static> {
+        NotesValues {
+            changelog: "## 1.0.0\n",
+            install: "### Install\n",
+            version: "1.0.0",
+            tag: "v1.0.0",
+            previous_tag: "",
+            repository_url: "",
+        }
+    }
+
     #[test]
-    fn lists_commits_and_compare_link() {
-        let commits = vec![CommitInfo {
-            id: "0123456789abcdef".into(),
-            summary: "fix: <b>bold</b> [x]".into(),
-        }];
-        let notes = render(
-            &commits,
-            Some("https://github.com/o/r"),
-            Some("v1.0.0"),
-            "v1.1.0",
-        );
-        assert!(notes.contains("- fix: \\<b\\>bold\\</b\\> \\[x\\] ([`0123456`](https://github.com/o/r/commit/0123456789abcdef))"), "{notes}");
+    fn template_fills_placeholders() {
+        let out = render(
+            Some(("Hi {{ version }} ({{tag}})\n{{ changelog }}", Path::new("t.md"))),
+            &values(),
+        )
+        .unwrap();
+        assert_eq!(out, "Hi 1.0.0 (v1.0.0)\n## 1.0.0");
+    }
+
+    #[test]
+    fn unknown_placeholder_is_located() {
+        let err = render(Some(("line\n  {{ nope }}", Path::new("t.md"))), &values())
+            .unwrap_err()
+            .to_string();
         assert!(
-            notes.contains("https://github.com/o/r/compare/v1.0.0...v1.1.0"),
-            "{notes}"
+            err.starts_with("t.md:2:3: unknown placeholder {{ nope }}; allowed: changelog"),
+            "{err}"
         );
     }
 
     #[test]
-    fn empty_range_says_so() {
-        assert!(render(&[], None, None, "v1.0.0").contains("No commits"));
+    fn install_lists_channels() {
+        let artifacts = vec![
+            ArtifactConfig {
+                name: Some("widget".into()),
+                kind: ArtifactKind::Npm,
+                files: vec![],
+                path: None,
+                image: None,
+            },
+            ArtifactConfig {
+                name: None,
+                kind: ArtifactKind::Image,
+                files: vec![],
+                path: None,
+                image: Some("ghcr.io/acme/widget".into()),
+            },
+            ArtifactConfig {
+                name: Some("w.tar.gz".into()),
+                kind: ArtifactKind::Archive,
+                files: vec![],
+                path: None,
+                image: None,
+            },
+        ];
+        let out = install_section(Path::new("."), &artifacts, "1.2.3", "v1.2.3");
+        assert!(
+            out.contains("npm install widget@1.2.3\ndocker pull ghcr.io/acme/widget:1.2.3"),
+            "{out}"
+        );
+        assert!(out.contains("sha256sum -c SHA256SUMS"), "{out}");
     }
 }

@@ -44,8 +44,7 @@ pub fn version_from_tag(tag: &str, prefix: &str) -> Result<Version> {
 
 /// Reads the version from a tag if it is `<prefix><semver>`, for scanning tags.
 pub fn release_version_of(tag: &str, prefix: &str) -> Option<Version> {
-    tag.strip_prefix(prefix)
-        .and_then(|rest| Version::parse(rest).ok())
+    tag.strip_prefix(prefix).and_then(|rest| Version::parse(rest).ok())
 }
 
 #[cfg(test)]
@@ -64,41 +63,22 @@ mod tests {
 
     #[test]
     fn tags_with_prefixes() {
+        assert_eq!(version_from_tag("v1.2.3", "v").unwrap(), Version::new(1, 2, 3));
         assert_eq!(
-            version_from_tag("v1.2.3", "v").unwrap(),
-            Version::new(1, 2, 3)
-        );
-        assert_eq!(
-            version_from_tag("cli-v0.1.0-rc.1", "cli-v")
-                .unwrap()
-                .to_string(),
+            version_from_tag("cli-v0.1.0-rc.1", "cli-v").unwrap().to_string(),
             "0.1.0-rc.1"
         );
-        assert_eq!(
-            version_from_tag("1.0.0", "").unwrap(),
-            Version::new(1, 0, 0)
-        );
-        let err = version_from_tag("release-1.2.3", "v")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("does not start with the tag prefix \"v\""),
-            "{err}"
-        );
+        assert_eq!(version_from_tag("1.0.0", "").unwrap(), Version::new(1, 0, 0));
+        let err = version_from_tag("release-1.2.3", "v").unwrap_err().to_string();
+        assert!(err.contains("does not start with the tag prefix \"v\""), "{err}");
         let err = version_from_tag("v1.2", "v").unwrap_err().to_string();
-        assert!(
-            err.contains("not \"v\" followed by a semantic version"),
-            "{err}"
-        );
+        assert!(err.contains("not \"v\" followed by a semantic version"), "{err}");
     }
 
     #[test]
     fn scanning_ignores_other_tags() {
         assert!(release_version_of("cli-v1.0.0", "v").is_none());
         assert!(release_version_of("vfoo", "v").is_none());
-        assert_eq!(
-            release_version_of("v2.0.0", "v"),
-            Some(Version::new(2, 0, 0))
-        );
+        assert_eq!(release_version_of("v2.0.0", "v"), Some(Version::new(2, 0, 0)));
     }
 }

@@ -25,12 +25,7 @@ pub trait ReleaseHost {
     /// Finds the release for the plan's tag (published or draft) or creates a draft carrying the notes.
     fn stage(&mut self, plan: &ReleasePlan) -> Result<HostedRelease>;
     /// Publishes the staged draft, unless `keep_draft`.
-    fn flip(
-        &mut self,
-        plan: &ReleasePlan,
-        staged: &HostedRelease,
-        keep_draft: bool,
-    ) -> Result<HostedRelease>;
+    fn flip(&mut self, plan: &ReleasePlan, staged: &HostedRelease, keep_draft: bool) -> Result<HostedRelease>;
     /// What was done so far.
     fn steps(&self) -> Vec<StepRecord>;
 }
@@ -70,17 +65,9 @@ impl ReleaseHost for DryRunHost {
         })
     }
 
-    fn flip(
-        &mut self,
-        plan: &ReleasePlan,
-        staged: &HostedRelease,
-        keep_draft: bool,
-    ) -> Result<HostedRelease> {
+    fn flip(&mut self, plan: &ReleasePlan, staged: &HostedRelease, keep_draft: bool) -> Result<HostedRelease> {
         if keep_draft {
-            self.record(format!(
-                "leave {} as a draft (release.draft = true)",
-                plan.tag
-            ));
+            self.record(format!("leave {} as a draft (release.draft = true)", plan.tag));
         } else {
             let kind = if plan.prerelease {
                 "as a prerelease"

@@ -70,10 +70,7 @@ impl Step {
             ("GITHUB_ACTIONS".into(), "true".into()),
             ("CI".into(), "true".into()),
             ("HOME".into(), path("home")),
-            (
-                "GITHUB_WORKSPACE".into(),
-                workspace.to_string_lossy().into_owned(),
-            ),
+            ("GITHUB_WORKSPACE".into(), workspace.to_string_lossy().into_owned()),
             ("GITHUB_REF".into(), git_ref.into()),
             ("GITHUB_EVENT_NAME".into(), event_name.into()),
             ("GITHUB_EVENT_PATH".into(), path("event.json")),
@@ -90,10 +87,7 @@ impl Step {
             } else {
                 input.default
             };
-            env.push((
-                format!("INPUT_{}", input.name.to_uppercase()),
-                default.to_string(),
-            ));
+            env.push((format!("INPUT_{}", input.name.to_uppercase()), default.to_string()));
         }
         for (name, value) in inputs {
             env.push((format!("INPUT_{}", name.to_uppercase()), value.to_string()));
@@ -171,13 +165,12 @@ fn tag_push_dry_run_writes_outputs_summary_and_nothing_else() {
     assert_eq!(outputs["release-url"], "");
     assert_eq!(outputs["release-id"], "");
     assert!(
-        outputs["changelog"].contains("- docs: fourth ([`"),
+        outputs["changelog"].contains("### Documentation\n\n- fourth ([")
+            && outputs["changelog"].starts_with("## [1.2.3](https://github.com/acme/widget/compare/v0.2.0...v1.2.3)"),
         "{}",
         outputs["changelog"]
     );
-    assert!(
-        outputs["changelog"].contains("https://github.com/acme/widget/compare/v0.2.0...v1.2.3")
-    );
+    assert!(outputs["changelog"].contains("https://github.com/acme/widget/compare/v0.2.0...v1.2.3"));
 
     assert!(
         result
@@ -187,18 +180,12 @@ fn tag_push_dry_run_writes_outputs_summary_and_nothing_else() {
         result.summary
     );
     assert!(result.summary.contains("| Previous release | `v0.2.0` |"));
-    assert!(
-        result.stdout.contains("::group::Stage: plan\n")
-            && result.stdout.contains("::group::Stage: publish\n")
-    );
+    assert!(result.stdout.contains("::group::Stage: plan\n") && result.stdout.contains("::group::Stage: publish\n"));
     assert_eq!(
         result.stdout.matches("::group::").count(),
         result.stdout.matches("::endgroup::").count()
     );
-    assert!(
-        !result.stdout.contains("\u{1b}["),
-        "no colour codes in Actions logs"
-    );
+    assert!(!result.stdout.contains("\u{1b}["), "no colour codes in Actions logs");
 
     assert_eq!(
         api.requests.load(Ordering::SeqCst),
@@ -238,11 +225,9 @@ fn config_error_is_an_annotation_on_the_line() {
         file.display().to_string().replace(':', "%3A")
     );
     assert!(result.stdout.contains(&expected), "{}", result.stdout);
-    assert!(
-        result
-            .stdout
-            .contains("unknown field `tag-prefx`, expected `tag-prefix` or `draft`")
-    );
+    assert!(result.stdout.contains(
+        "unknown field `tag-prefx`, expected one of `tag-prefix`, `draft`, `initial-version`, `notes-template`"
+    ));
     assert!(
         result.summary.starts_with("## tamma-release failed"),
         "{}",
@@ -266,10 +251,7 @@ fn bad_inputs_are_annotated_and_exit_2() {
             ("stages", "plan,nope"),
             "stages: unknown stage \\\"nope\\\"; allowed: plan, publish",
         ),
-        (
-            ("version", "1.0"),
-            "version: \\\"1.0\\\" is not a semantic version",
-        ),
+        (("version", "1.0"), "version: \\\"1.0\\\" is not a semantic version"),
     ];
     let repo = TestRepo::with_history();
     let api = CountingApi::start();
@@ -313,9 +295,7 @@ fn tag_that_does_not_match_the_prefix_is_refused() {
     let result = step.run();
     assert_eq!(result.code, Some(2));
     assert!(
-        result
-            .stdout
-            .contains("does not start with the tag prefix \"v\""),
+        result.stdout.contains("does not start with the tag prefix \"v\""),
         "{}",
         result.stdout
     );
@@ -325,7 +305,8 @@ fn tag_that_does_not_match_the_prefix_is_refused() {
 fn workflow_dispatch_inputs_fill_empty_action_inputs() {
     let repo = TestRepo::with_history();
     let api = CountingApi::start();
-    let event = r#"{"inputs": {"version": "0.3.0-beta.1", "dry_run": true, "command": "plan"}, "ref": "refs/heads/main"}"#;
+    let event =
+        r#"{"inputs": {"version": "0.3.0-beta.1", "dry_run": true, "command": "plan"}, "ref": "refs/heads/main"}"#;
     let step = Step::new(
         repo.path(),
         "workflow_dispatch",
@@ -340,10 +321,7 @@ fn workflow_dispatch_inputs_fill_empty_action_inputs() {
     assert_eq!(outputs["version"], "0.3.0-beta.1");
     assert_eq!(outputs["prerelease"], "true");
     assert!(result.summary.contains("(plan)"));
-    assert!(
-        !result.stdout.contains("Stage: publish"),
-        "plan does not publish"
-    );
+    assert!(!result.stdout.contains("Stage: publish"), "plan does not publish");
 }
 
 #[test]
@@ -357,10 +335,7 @@ fn workspace_owned_by_another_user_is_read() {
         .arg(repo.path())
         .status()
         .unwrap();
-    assert!(
-        status.success(),
-        "chown needs root, as the container action has"
-    );
+    assert!(status.success(), "chown needs root, as the container action has");
     let api = CountingApi::start();
     let step = Step::new(
         repo.path(),

@@ -20,29 +20,27 @@ fn dry_run_release_finds_the_previous_release_and_notes() {
     assert_eq!(plan["prerelease"], false);
     assert_eq!(plan["schema-version"], 1);
     let notes = plan["notes"].as_str().unwrap();
+    assert!(notes.contains("- third (") && notes.contains("- fourth ("), "{notes}");
     assert!(
-        notes.contains("feat: third") && notes.contains("docs: fourth"),
-        "{notes}"
-    );
-    assert!(
-        !notes.contains("fix: second"),
+        !notes.contains("second"),
         "commits of v0.2.0 are not in v0.3.0's notes: {notes}"
     );
     assert_eq!(report["dry_run"], true);
     let steps = report["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 2);
     assert!(steps.iter().all(|s| s["dry_run"] == true));
-    assert!(
-        stderr.contains("stage plan started"),
-        "logs go to stderr: {stderr}"
-    );
+    assert!(stderr.contains("stage plan started"), "logs go to stderr: {stderr}");
 }
 
 #[test]
 fn previous_release_ignores_higher_tags_and_other_prefixes() {
     let repo = TestRepo::with_history();
     repo.git(&["tag", "cli-v9.0.0"]);
+    // A higher release on another branch is not this branch's previous release.
+    repo.git(&["checkout", "-q", "-b", "next"]);
+    repo.commit("n", "feat: next");
     repo.git(&["tag", "v2.0.0"]);
+    repo.git(&["checkout", "-q", "main"]);
     let out = tamma(&["plan", "--version", "1.5.0", "--json"])
         .current_dir(repo.path())
         .output()
@@ -55,10 +53,7 @@ fn previous_release_ignores_higher_tags_and_other_prefixes() {
 fn tag_prefix_from_config() {
     let repo = TestRepo::with_history();
     repo.git(&["tag", "cli-v1.0.0", "HEAD~1"]);
-    repo.write(
-        ".github/tamma-release.toml",
-        "[release]\ntag-prefix = \"cli-v\"\n",
-    );
+    repo.write(".github/tamma-release.toml", "[release]\ntag-prefix = \"cli-v\"\n");
     let out = tamma(&["plan", "--version", "1.1.0", "--json"])
         .current_dir(repo.path())
         .output()
@@ -71,21 +66,13 @@ fn tag_prefix_from_config() {
 #[test]
 fn plan_prints_readable_text() {
     let repo = TestRepo::with_history();
-    let out = tamma(&[
-        "plan",
-        "--version",
-        "0.3.0-rc.1",
-        "-C",
-        repo.path().to_str().unwrap(),
-    ])
-    .output()
-    .unwrap();
+    let out = tamma(&["plan", "--version", "0.3.0-rc.1", "-C", repo.path().to_str().unwrap()])
+        .output()
+        .unwrap();
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(0));
     assert!(
-        stdout.starts_with(
-            "version: 0.3.0-rc.1\ntag: v0.3.0-rc.1\nprevious: v0.2.0\nprerelease: true\n"
-        ),
+        stdout.starts_with("version: 0.3.0-rc.1\ntag: v0.3.0-rc.1\nprevious: v0.2.0\nprerelease: true\n"),
         "{stdout}"
     );
     assert!(stdout.contains("target: github-release"));
@@ -111,9 +98,7 @@ fn summary_and_output_files_locally() {
     .output()
     .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let parsed =
-        crate::support::runner::parse_file_command(&std::fs::read_to_string(outputs).unwrap())
-            .unwrap();
+    let parsed = crate::support::runner::parse_file_command(&std::fs::read_to_string(outputs).unwrap()).unwrap();
     assert_eq!(parsed["version"], "0.3.0");
     assert!(
         std::fs::read_to_string(summary)
@@ -141,14 +126,7 @@ fn bad_input_exits_2_with_one_clear_message() {
         ),
         (&["release", "--dry-run"], &[], "no version to release"),
         (
-            &[
-                "release",
-                "--dry-run",
-                "--version",
-                "1.0.0",
-                "--stages",
-                "plan,bogus",
-            ],
+            &["release", "--dry-run", "--version", "1.0.0", "--stages", "plan,bogus"],
             &[],
             "stages: unknown stage \"bogus\"; allowed: plan, publish",
         ),
@@ -158,7 +136,7 @@ fn bad_input_exits_2_with_one_clear_message() {
                 ".github/tamma-release.toml",
                 "[release]\ntag-prefix = \"v\"\nlatest = true\n",
             )],
-            ".github/tamma-release.toml:3:1: unknown field `latest`, expected `tag-prefix` or `draft`",
+            ".github/tamma-release.toml:3:1: unknown field `latest`, expected one of `tag-prefix`, `draft`, `initial-version`, `notes-template`",
         ),
         (
             &["release", "--dry-run", "--version", "1.0.0"],
@@ -166,22 +144,11 @@ fn bad_input_exits_2_with_one_clear_message() {
             ".github/tamma-release.toml:1:",
         ),
         (
-            &[
-                "release",
-                "--dry-run",
-                "--version",
-                "1.0.0",
-                "--config",
-                "missing.toml",
-            ],
+            &["release", "--dry-run", "--version", "1.0.0", "--config", "missing.toml"],
             &[],
             "cannot read",
         ),
-        (
-            &["release", "--version", "1.0.0"],
-            &[],
-            "run with --dry-run",
-        ),
+        (&["release", "--version", "1.0.0"], &[], "run with --dry-run"),
         (
             &["release", "--dry-run", "--version", "0.1.0"],
             &[],
@@ -197,15 +164,8 @@ fn bad_input_exits_2_with_one_clear_message() {
         let out = tamma(args).current_dir(repo.path()).output().unwrap();
         let (stdout, stderr) = text(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(
-            stderr.contains(expected),
-            "{args:?}: expected {expected:?} in {stderr}"
-        );
-        assert_eq!(
-            stderr.matches("error:").count(),
-            1,
-            "{args:?}: one message: {stderr}"
-        );
+        assert!(stderr.contains(expected), "{args:?}: expected {expected:?} in {stderr}");
+        assert_eq!(stderr.matches("error:").count(), 1, "{args:?}: one message: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(stdout.is_empty(), "{args:?}: nothing on stdout: {stdout}");
         assert_eq!(repo.git(&["show-ref"]), before, "no git change");
@@ -222,12 +182,7 @@ fn json_errors_on_stdout() {
     assert_eq!(out.status.code(), Some(2));
     let error: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(error["error"]["exit-code"], 2);
-    assert!(
-        error["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("version:")
-    );
+    assert!(error["error"]["message"].as_str().unwrap().starts_with("version:"));
 }
 
 #[test]
@@ -240,10 +195,7 @@ fn outside_a_repository_says_so() {
         .unwrap();
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr.contains("is not inside a git repository"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("is not inside a git repository"), "{stderr}");
 }
 
 #[test]

@@ -31,13 +31,8 @@ fn check_file(relative: &str, expected: &str) {
 fn with_section(text: &str, name: &str, body: &str) -> String {
     let start = format!("<!-- {name}:start -->\n");
     let end = format!("<!-- {name}:end -->");
-    let from = text
-        .find(&start)
-        .unwrap_or_else(|| panic!("README lacks {start}"))
-        + start.len();
-    let to = text
-        .find(&end)
-        .unwrap_or_else(|| panic!("README lacks {end}"));
+    let from = text.find(&start).unwrap_or_else(|| panic!("README lacks {start}")) + start.len();
+    let to = text.find(&end).unwrap_or_else(|| panic!("README lacks {end}"));
     format!("{}{body}{}", &text[..from], &text[to..])
 }
 
@@ -61,31 +56,18 @@ fn readme_tables_match_action_yml() {
 
 #[test]
 fn config_schema_command_prints_the_committed_schema() {
-    let out = crate::support::tamma(&["config", "schema"])
-        .output()
-        .unwrap();
+    let out = crate::support::tamma(&["config", "schema"]).output().unwrap();
     assert!(out.status.success());
-    let committed =
-        std::fs::read_to_string(root().join("schema/tamma-release.schema.json")).unwrap();
+    let committed = std::fs::read_to_string(root().join("schema/tamma-release.schema.json")).unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), committed);
     let schema: serde_json::Value = serde_json::from_str(&committed).unwrap();
-    assert_eq!(
-        schema["properties"]["release"]["$ref"],
-        "#/$defs/ReleaseConfig"
-    );
+    assert_eq!(schema["properties"]["release"]["$ref"], "#/$defs/ReleaseConfig");
 }
 
 #[test]
 fn action_yml_declares_every_binding_name() {
     let yml = std::fs::read_to_string(root().join("action.yml")).unwrap();
-    for input in [
-        "command",
-        "dry-run",
-        "github-token",
-        "version",
-        "config",
-        "stages",
-    ] {
+    for input in ["command", "dry-run", "github-token", "version", "config", "stages"] {
         assert!(yml.contains(&format!("\n  {input}:\n")), "input {input}");
     }
     for output in [
@@ -117,13 +99,6 @@ fn readme_main_command_works_here() {
         .split_whitespace()
         .collect();
     assert!(args.contains(&"--dry-run"), "the main job is a dry run");
-    let out = crate::support::tamma(&args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = crate::support::tamma(&args).current_dir(root()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -62,10 +62,7 @@ impl Daemon {
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         while !daemon.docker(&["version"]).status.success() {
-            assert!(
-                Instant::now() < deadline,
-                "dockerd did not come up within 60 s"
-            );
+            assert!(Instant::now() < deadline, "dockerd did not come up within 60 s");
             std::thread::sleep(Duration::from_millis(200));
         }
         daemon
@@ -73,9 +70,7 @@ impl Daemon {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(DOCKER);
-        cmd.args(["-H", &self.socket])
-            .args(args)
-            .env("DOCKER_BUILDKIT", "1");
+        cmd.args(["-H", &self.socket]).args(args).env("DOCKER_BUILDKIT", "1");
         cmd
     }
 
@@ -86,16 +81,13 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
         let _ = self.child.wait();
     }
 }
 
 fn which(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(program).is_file()))
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(program).is_file()))
 }
 
 /// Builds the static release binary the image ships (in its own target dir, so it never waits on
@@ -148,23 +140,13 @@ fn image_builds_from_the_dockerfile_and_runs_as_an_action() {
     );
 
     let size = daemon.docker(&["image", "inspect", "-f", "{{.Size}}", "tamma-release:test"]);
-    let bytes: u64 = String::from_utf8_lossy(&size.stdout)
-        .trim()
-        .parse()
-        .unwrap();
+    let bytes: u64 = String::from_utf8_lossy(&size.stdout).trim().parse().unwrap();
     assert!(
         bytes < 25 * 1024 * 1024,
         "image is {bytes} bytes; the aim is under 25 MB"
     );
 
-    let version = daemon.docker(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "tamma-release:test",
-        "--version",
-    ]);
+    let version = daemon.docker(&["run", "--rm", "--network", "none", "tamma-release:test", "--version"]);
     assert_eq!(
         String::from_utf8_lossy(&version.stdout).trim(),
         format!("tamma-release {}", env!("CARGO_PKG_VERSION"))
@@ -240,13 +222,8 @@ fn image_builds_from_the_dockerfile_and_runs_as_an_action() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    assert!(
-        stdout.starts_with("::add-mask::ghs_imagetoken\n"),
-        "{stdout}"
-    );
-    let outputs =
-        parse_file_command(&std::fs::read_to_string(commands.path().join("set_output")).unwrap())
-            .unwrap();
+    assert!(stdout.starts_with("::add-mask::ghs_imagetoken\n"), "{stdout}");
+    let outputs = parse_file_command(&std::fs::read_to_string(commands.path().join("set_output")).unwrap()).unwrap();
     assert_eq!(outputs["version"], "1.2.3");
     assert_eq!(outputs["previous-version"], "0.2.0");
     assert!(
@@ -266,9 +243,5 @@ fn dockerfile_passes_hadolint() {
         .arg(root().join("Dockerfile"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }

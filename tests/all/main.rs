@@ -6,3 +6,4 @@ mod generated;
 mod image;
 mod semver_node;
 mod support;
+mod versions;

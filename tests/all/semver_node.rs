@@ -104,9 +104,7 @@ fn bumps_match_node_semver() {
             .ok()
             .map(|v| v.to_string());
         if &ours != node {
-            mismatches.push(format!(
-                "{version} {kind} {preid:?}: node {node:?}, ours {ours:?}"
-            ));
+            mismatches.push(format!("{version} {kind} {preid:?}: node {node:?}, ours {ours:?}"));
         }
     }
     assert!(

@@ -37,9 +37,7 @@ pub fn parse_file_command(text: &str) -> Result<BTreeMap<String, String>, String
                 let mut value = Vec::new();
                 loop {
                     if index >= lines.len() {
-                        return Err(format!(
-                            "Invalid value. Matching delimiter not found '{delimiter}'"
-                        ));
+                        return Err(format!("Invalid value. Matching delimiter not found '{delimiter}'"));
                     }
                     let candidate = lines[index];
                     index += 1;
@@ -61,8 +59,7 @@ pub fn parse_file_command(text: &str) -> Result<BTreeMap<String, String>, String
 
 #[test]
 fn the_port_agrees_with_the_runner_tests() {
-    let parsed =
-        parse_file_command("MY_OUTPUT==abc\nEMPTY=\nMULTI<<EOF\nl1\n EOF\nl3\nEOF\n").unwrap();
+    let parsed = parse_file_command("MY_OUTPUT==abc\nEMPTY=\nMULTI<<EOF\nl1\n EOF\nl3\nEOF\n").unwrap();
     assert_eq!(parsed["MY_OUTPUT"], "=abc");
     assert_eq!(parsed["EMPTY"], "");
     assert_eq!(parsed["MULTI"], "l1\n EOF\nl3");

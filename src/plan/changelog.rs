@@ -1,0 +1,354 @@
+//! Why this exists: the changelog is what users read, so it is grouped the way they scan it —
+//! breaking changes first, then features, fixes, performance, reverts — with links to commits,
+//! pull requests and the compare view, and it is deterministic: the same history gives the same
+//! bytes. The same classification decides the `auto` bump.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+
+use crate::config::{BumpLevel, CommitType, CommitsConfig};
+use crate::plan::commits::{ParsedMessage, parse};
+use crate::plan::git::CommitInfo;
+
+/// The default types, in changelog order.
+const DEFAULT_TYPES: &[(&str, BumpLevel, &str)] = &[
+    ("feat", BumpLevel::Minor, "Features"),
+    ("fix", BumpLevel::Patch, "Bug Fixes"),
+    ("perf", BumpLevel::Patch, "Performance"),
+    ("revert", BumpLevel::Patch, "Reverts"),
+    ("docs", BumpLevel::None, "Documentation"),
+    ("refactor", BumpLevel::None, "Refactoring"),
+    ("build", BumpLevel::None, ""),
+    ("chore", BumpLevel::None, ""),
+    ("ci", BumpLevel::None, ""),
+    ("style", BumpLevel::None, ""),
+    ("test", BumpLevel::None, ""),
+];
+
+/// How commits are classified: the defaults with the config's overrides.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    types: Vec<(String, CommitType)>,
+    other: String,
+    breaking_before_1: BumpLevel,
+}
+
+impl Rules {
+    /// The defaults overlaid with `[commits]`.
+    pub fn from_config(config: &CommitsConfig) -> Rules {
+        let mut types: Vec<(String, CommitType)> = DEFAULT_TYPES
+            .iter()
+            .map(|(name, bump, section)| {
+                (
+                    name.to_string(),
+                    CommitType {
+                        bump: *bump,
+                        section: section.to_string(),
+                    },
+                )
+            })
+            .collect();
+        for (name, rule) in &config.types {
+            match types.iter_mut().find(|(n, _)| n == name) {
+                Some((_, existing)) => *existing = rule.clone(),
+                None => types.push((name.clone(), rule.clone())),
+            }
+        }
+        Rules {
+            types,
+            other: config.other.clone(),
+            breaking_before_1: config.breaking_before_1,
+        }
+    }
+
+    fn rule(&self, kind: &str) -> Option<&CommitType> {
+        self.types.iter().find(|(n, _)| n == kind).map(|(_, r)| r)
+    }
+
+    /// What one commit bumps; `major_zero` applies `breaking-before-1`.
+    pub fn level(&self, message: &ParsedMessage, major_zero: bool) -> BumpLevel {
+        if message.merge {
+            return BumpLevel::None;
+        }
+        if message.breaking {
+            return if major_zero {
+                self.breaking_before_1.max(BumpLevel::Minor)
+            } else {
+                BumpLevel::Major
+            };
+        }
+        message
+            .kind
+            .as_deref()
+            .and_then(|k| self.rule(k))
+            .map_or(BumpLevel::None, |r| r.bump)
+    }
+
+    fn section(&self, message: &ParsedMessage) -> Option<&str> {
+        let section = match message.kind.as_deref() {
+            Some(kind) => self.rule(kind).map_or(self.other.as_str(), |r| r.section.as_str()),
+            None => self.other.as_str(),
+        };
+        (!section.is_empty()).then_some(section)
+    }
+
+    fn section_order(&self) -> Vec<&str> {
+        let mut order: Vec<&str> = Vec::new();
+        for (_, rule) in &self.types {
+            if !rule.section.is_empty() && !order.contains(&rule.section.as_str()) {
+                order.push(&rule.section);
+            }
+        }
+        if !self.other.is_empty() && !order.contains(&self.other.as_str()) {
+            order.push(&self.other);
+        }
+        order
+    }
+}
+
+/// A commit with its parsed message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// Full hex id.
+    pub sha: String,
+    /// The author's name.
+    pub author: String,
+    /// Committer time, seconds since the epoch.
+    pub time: i64,
+    /// The first line of the message as written.
+    pub summary: String,
+    /// The parsed message.
+    #[serde(flatten)]
+    pub parsed: ParsedMessage,
+}
+
+impl Entry {
+    /// Parses a commit.
+    pub fn new(commit: &CommitInfo) -> Entry {
+        Entry {
+            sha: commit.id.clone(),
+            author: commit.author.clone(),
+            time: commit.time,
+            summary: commit.summary().to_string(),
+            parsed: parse(&commit.message),
+        }
+    }
+}
+
+/// The highest bump among `entries`, or `None` when nothing releasable happened.
+pub fn level_of(entries: &[Entry], rules: &Rules, major_zero: bool) -> Option<BumpLevel> {
+    entries
+        .iter()
+        .map(|e| rules.level(&e.parsed, major_zero))
+        .max()
+        .filter(|l| *l != BumpLevel::None)
+}
+
+/// One release's part of the changelog.
+#[derive(Debug, Clone, Serialize)]
+pub struct Section {
+    /// The version, or `None` for unreleased changes.
+    pub version: Option<String>,
+    /// The release's tag.
+    pub tag: Option<String>,
+    /// The tag compared against.
+    pub previous_tag: Option<String>,
+    /// The release commit's committer time.
+    pub time: Option<i64>,
+    /// The commits, newest first.
+    pub commits: Vec<Entry>,
+}
+
+/// Renders sections as Markdown, newest first. `repository_url` enables links.
+pub fn markdown(sections: &[Section], rules: &Rules, repository_url: Option<&str>) -> String {
+    sections
+        .iter()
+        .map(|s| markdown_section(s, rules, repository_url))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One section as Markdown.
+pub fn markdown_section(section: &Section, rules: &Rules, url: Option<&str>) -> String {
+    let mut out = String::new();
+    let title = match (&section.version, &section.tag, url) {
+        (Some(v), Some(tag), Some(url)) => match &section.previous_tag {
+            Some(prev) => format!("[{v}]({url}/compare/{prev}...{tag})"),
+            None => format!("[{v}]({url}/tree/{tag})"),
+        },
+        (Some(v), _, _) => v.clone(),
+        (None, _, _) => "Unreleased".to_string(),
+    };
+    let date = section.time.map(|t| format!(" ({})", iso_date(t))).unwrap_or_default();
+    out.push_str(&format!("## {title}{date}\n"));
+
+    let reverted = reverted_pairs(&section.commits);
+    let shown: Vec<&Entry> = section
+        .commits
+        .iter()
+        .filter(|e| !e.parsed.merge && !reverted.contains(e.sha.as_str()))
+        .collect();
+
+    let breaking: Vec<&&Entry> = shown.iter().filter(|e| e.parsed.breaking).collect();
+    if !breaking.is_empty() {
+        out.push_str("\n### ⚠ BREAKING CHANGES\n\n");
+        for entry in breaking {
+            let text = entry
+                .parsed
+                .breaking_description
+                .as_deref()
+                .unwrap_or(&entry.parsed.description);
+            out.push_str(&line(entry, text, url));
+        }
+    }
+    let mut groups: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
+    for entry in &shown {
+        if let Some(section) = rules.section(&entry.parsed) {
+            groups.entry(section).or_default().push(entry);
+        }
+    }
+    let mut any = false;
+    for heading in rules.section_order() {
+        if let Some(entries) = groups.get(heading) {
+            any = true;
+            out.push_str(&format!("\n### {heading}\n\n"));
+            for entry in entries {
+                out.push_str(&line(entry, &entry.parsed.description, url));
+            }
+        }
+    }
+    if !any && !shown.iter().any(|e| e.parsed.breaking) {
+        out.push_str("\nNo user-facing changes.\n");
+    }
+    out
+}
+
+/// Commits that a revert in the same range undoes, and those reverts: both stay out.
+fn reverted_pairs(entries: &[Entry]) -> HashSet<&str> {
+    let mut out = HashSet::new();
+    for revert in entries.iter().filter(|e| e.parsed.kind.as_deref() == Some("revert")) {
+        let Some(target) = revert.parsed.reverts.as_deref() else {
+            continue;
+        };
+        if let Some(undone) = entries.iter().find(|e| e.sha.starts_with(target)) {
+            out.insert(undone.sha.as_str());
+            out.insert(revert.sha.as_str());
+        }
+    }
+    out
+}
+
+fn line(entry: &Entry, text: &str, url: Option<&str>) -> String {
+    let scope = entry
+        .parsed
+        .scope
+        .as_deref()
+        .map(|s| format!("**{}:** ", inline(s)))
+        .unwrap_or_default();
+    let text = inline(&text.lines().collect::<Vec<_>>().join(" "));
+    let short = &entry.sha[..entry.sha.len().min(7)];
+    let mut links: Vec<String> = entry
+        .parsed
+        .pull_requests
+        .iter()
+        .map(|n| match url {
+            Some(url) => format!("[#{n}]({url}/pull/{n})"),
+            None => format!("#{n}"),
+        })
+        .collect();
+    links.push(match url {
+        Some(url) => format!("[{short}]({url}/commit/{})", entry.sha),
+        None => short.to_string(),
+    });
+    format!("- {scope}{text} ({})\n", links.join(", "))
+}
+
+/// Keeps text on one line and out of HTML.
+fn inline(text: &str) -> String {
+    text.replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// `YYYY-MM-DD` (UTC) for seconds since the epoch.
+pub fn iso_date(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(sha: &str, message: &str) -> Entry {
+        Entry::new(&CommitInfo {
+            id: sha.repeat(40 / sha.len()),
+            author: "A".into(),
+            time: 0,
+            message: message.into(),
+        })
+    }
+
+    fn rules() -> Rules {
+        Rules::from_config(&CommitsConfig::default())
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(iso_date(0), "1970-01-01");
+        assert_eq!(iso_date(1_767_225_600), "2026-01-01");
+        assert_eq!(iso_date(951_782_400), "2000-02-29");
+    }
+
+    #[test]
+    fn levels() {
+        let r = rules();
+        let e = |m: &str| entry("a", m);
+        assert_eq!(level_of(&[e("docs: x"), e("chore: y")], &r, false), None);
+        assert_eq!(
+            level_of(&[e("fix: x"), e("feat: y")], &r, false),
+            Some(BumpLevel::Minor)
+        );
+        assert_eq!(level_of(&[e("fix!: x")], &r, false), Some(BumpLevel::Major));
+        assert_eq!(level_of(&[e("fix!: x")], &r, true), Some(BumpLevel::Minor));
+        assert_eq!(
+            level_of(&[e("Merge pull request #1 from a/b\n\nfeat: x")], &r, false),
+            None
+        );
+        let strict = Rules::from_config(&CommitsConfig {
+            breaking_before_1: BumpLevel::Major,
+            ..CommitsConfig::default()
+        });
+        assert_eq!(
+            level_of(&[e("feat: x\n\nBREAKING CHANGE: y")], &strict, true),
+            Some(BumpLevel::Major)
+        );
+    }
+
+    #[test]
+    fn reverted_pairs_cancel_out() {
+        let section = Section {
+            version: Some("1.1.0".into()),
+            tag: Some("v1.1.0".into()),
+            previous_tag: None,
+            time: None,
+            commits: vec![
+                entry("b", "Revert \"feat: x\"\n\nThis reverts commit aaaaaaaa."),
+                entry("a", "feat: x"),
+                entry("c", "fix: y"),
+            ],
+        };
+        let md = markdown_section(&section, &rules(), None);
+        assert!(!md.contains("feat: x") && !md.contains("- x ("), "{md}");
+        assert!(md.contains("- y (ccccccc)"), "{md}");
+    }
+}

@@ -1,0 +1,175 @@
+//! Why this exists: `tamma-release version` and `tamma-release changelog` answer one question
+//! each from the same history and rules a release uses, so their answers always agree with what
+//! `release` would do.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use semver::Version;
+
+use crate::config::Config;
+use crate::context::CiContext;
+use crate::error::{Error, Result};
+use crate::plan::bump::{Bump, check_preid};
+use crate::plan::changelog::{Entry, Rules, Section};
+use crate::plan::next::{NextRequest, next_version, next_without_history};
+use crate::plan::version::parse_version;
+use crate::plan::{open_repository, repository_url};
+
+/// `tamma-release version`.
+pub struct VersionQuery {
+    /// The repository.
+    pub workspace: PathBuf,
+    /// `--config`.
+    pub config: Option<PathBuf>,
+    /// `--current`.
+    pub current: Option<String>,
+    /// `--bump` (default `auto`).
+    pub bump: Option<String>,
+    /// `--preid`.
+    pub preid: Option<String>,
+}
+
+/// The next version.
+pub fn next(query: &VersionQuery) -> Result<Version> {
+    let bump = Bump::parse("bump", query.bump.as_deref().unwrap_or("auto"))?;
+    let preid = query.preid.as_deref().filter(|p| !p.is_empty());
+    if let Some(preid) = preid {
+        check_preid("preid", preid)?;
+    }
+    let current = query
+        .current
+        .as_deref()
+        .map(|c| parse_version("current", c))
+        .transpose()?;
+    if let (Some(current), true) = (&current, bump != Bump::Auto) {
+        return next_without_history(current, bump, preid);
+    }
+    let (config, _) = Config::load(&query.workspace, query.config.as_deref())?;
+    let repo = open_repository(&query.workspace)?;
+    let head = repo.head_commit()?;
+    let rules = Rules::from_config(&config.commits);
+    let initial = Version::parse(&config.release.initial_version).expect("checked when the config was loaded");
+    let request = NextRequest {
+        bump,
+        preid,
+        current,
+        initial: &initial,
+        prefix: &config.release.tag_prefix,
+        rules: &rules,
+    };
+    next_version(&repo, head, &request)
+}
+
+/// `tamma-release changelog`.
+pub struct ChangelogQuery {
+    /// The repository.
+    pub workspace: PathBuf,
+    /// `--config`.
+    pub config: Option<PathBuf>,
+    /// `--from`: exclusive start (default: the last release tag before `to`).
+    pub from: Option<String>,
+    /// `--to`: inclusive end (default `HEAD`).
+    pub to: Option<String>,
+    /// `--all`: every release in the history of `to`, one section each.
+    pub all: bool,
+    /// Where we run (for links).
+    pub ci: CiContext,
+}
+
+/// The answer: sections newest first, the rules to render them, and the link base.
+pub struct ChangelogAnswer {
+    /// Sections, newest first.
+    pub sections: Vec<Section>,
+    /// The rules from the config.
+    pub rules: Rules,
+    /// The repository's web URL, for links.
+    pub repository_url: Option<String>,
+}
+
+/// Reads the changelog for a range or for the whole history.
+pub fn changelog(query: &ChangelogQuery) -> Result<ChangelogAnswer> {
+    let (config, _) = Config::load(&query.workspace, query.config.as_deref())?;
+    let prefix = config.release.tag_prefix.as_str();
+    let repo = open_repository(&query.workspace)?;
+    let to = match &query.to {
+        Some(spec) => repo.resolve("--to", spec)?,
+        None => repo.head_commit()?,
+    };
+    let rules = Rules::from_config(&config.commits);
+    let url = repository_url(&repo, &query.ci);
+    let tags = repo.release_tags(prefix)?;
+    // The highest release tag on each commit.
+    let mut tag_at: HashMap<gix::ObjectId, &crate::plan::git::ReleaseTag> = HashMap::new();
+    for tag in &tags {
+        tag_at.entry(tag.commit).or_insert(tag);
+    }
+    if query.all {
+        if query.from.is_some() {
+            return Err(Error::input(
+                "--from",
+                "--all covers the whole history; drop --from or --all",
+            ));
+        }
+        let mut sections: Vec<Section> = Vec::new();
+        let mut current = Section {
+            version: None,
+            tag: None,
+            previous_tag: None,
+            time: None,
+            commits: Vec::new(),
+        };
+        for commit in repo.history(to)? {
+            let commit = commit?;
+            let id = gix::ObjectId::from_hex(commit.id.as_bytes()).expect("git ids are hex");
+            if let Some(tag) = tag_at.get(&id) {
+                let next = Section {
+                    version: Some(tag.version.to_string()),
+                    tag: Some(tag.name.clone()),
+                    previous_tag: None,
+                    time: Some(commit.time),
+                    commits: Vec::new(),
+                };
+                let done = std::mem::replace(&mut current, next);
+                if done.version.is_some() || !done.commits.is_empty() {
+                    sections.push(done);
+                }
+            }
+            current.commits.push(Entry::new(&commit));
+        }
+        sections.push(current);
+        for i in 0..sections.len() {
+            let older = sections.get(i + 1).and_then(|s| s.tag.clone());
+            sections[i].previous_tag = older;
+        }
+        return Ok(ChangelogAnswer {
+            sections,
+            rules,
+            repository_url: url,
+        });
+    }
+    let at_tag = tag_at.get(&to).copied();
+    let from = match &query.from {
+        Some(spec) => Some((repo.resolve("--from", spec)?, Some(spec.clone()))),
+        None => {
+            let below = repo.highest_reachable(prefix, to, |t| at_tag.is_none_or(|a| t.version < a.version))?;
+            below.map(|t| (t.commit, Some(t.name)))
+        }
+    };
+    let commits = repo.commits_between(from.as_ref().map(|f| f.0), to)?;
+    let section = Section {
+        version: at_tag.map(|t| t.version.to_string()),
+        tag: at_tag.map(|t| t.name.clone()),
+        previous_tag: from.and_then(|f| f.1),
+        time: match at_tag {
+            Some(_) => Some(repo.commit(to)?.time),
+            None => None,
+        },
+        commits: commits.iter().map(Entry::new).collect(),
+    };
+    Ok(ChangelogAnswer {
+        sections: vec![section],
+        rules,
+        repository_url: url,
+    })
+}
