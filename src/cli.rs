@@ -91,7 +91,7 @@ pub struct ReleaseArgs {
     /// Needs no token and no network.
     #[arg(long)]
     pub dry_run: bool,
-    /// Stages to run, comma-separated: plan, publish [default: all; plan always runs].
+    /// Stages to run, comma-separated: plan, prepare, publish [default: all; plan always runs].
     #[arg(long, value_name = "LIST")]
     pub stages: Option<String>,
 }

@@ -51,13 +51,13 @@ impl Progress for StageLog {
     }
 }
 
-fn release_host(dry_run: bool, command: Command) -> Result<Box<dyn ReleaseHost>, Error> {
-    if dry_run || command == Command::Plan {
+fn release_host(request: &ReleaseRequest, command: Command) -> Result<Box<dyn ReleaseHost>, Error> {
+    if request.dry_run || command == Command::Plan || !request.stages.contains(&Stage::Publish) {
         return Ok(Box::new(DryRunHost::default()));
     }
     Err(Error::input(
         "dry-run",
-        "publishing to GitHub Releases is not in this build yet; run with --dry-run (action input dry-run: true) to see exactly what a release would do",
+        "publishing to GitHub Releases is not in this build yet; run with --dry-run (action input dry-run: true) to see exactly what a release would do, or limit --stages to plan,prepare",
     ))
 }
 
@@ -173,7 +173,7 @@ pub fn run_changelog(args: &ChangelogArgs, workspace: PathBuf, env: &Env) -> Exi
 }
 
 fn execute(command: Command, request: &ReleaseRequest, sinks: &Sinks) -> Result<RunReport, Error> {
-    let mut host = release_host(request.dry_run, command)?;
+    let mut host = release_host(request, command)?;
     let mut log = StageLog { actions: sinks.actions };
     let report = pipeline::run(command, request, host.as_mut(), &mut log)?;
     if let Some(path) = &sinks.output_file {

@@ -13,6 +13,7 @@ pub mod context;
 pub mod error;
 pub mod pipeline;
 pub mod plan;
+pub mod prepare;
 pub mod report;
 pub mod request;
 pub mod secret;

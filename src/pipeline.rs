@@ -4,8 +4,10 @@
 use crate::config::Config;
 use crate::error::Result;
 use crate::plan::{PlanInput, make_plan};
+use crate::prepare;
 use crate::report::RunReport;
 use crate::request::{ReleaseRequest, Stage};
+use crate::targets::StepRecord;
 use crate::targets::github::ReleaseHost;
 
 /// Told when a stage starts and ends, so an edge can open and close log groups.
@@ -63,7 +65,16 @@ pub fn run(
         release: None,
         steps: Vec::new(),
     };
-    if command == Command::Plan || !request.stages.contains(&Stage::Publish) {
+    if command == Command::Plan {
+        return Ok(report);
+    }
+    if request.stages.contains(&Stage::Prepare) {
+        progress.stage_started(Stage::Prepare);
+        let prepared = prepare(request, &config, &mut report);
+        progress.stage_finished(Stage::Prepare);
+        prepared?;
+    }
+    if !request.stages.contains(&Stage::Publish) {
         return Ok(report);
     }
     progress.stage_started(Stage::Publish);
@@ -71,8 +82,26 @@ pub fn run(
         let staged = host.stage(&report.plan)?;
         host.flip(&report.plan, &staged, config.release.draft)
     })();
-    report.steps = host.steps();
+    report.steps.extend(host.steps());
     progress.stage_finished(Stage::Publish);
     report.release = Some(published?);
     Ok(report)
+}
+
+/// Writes the version files (or, in a dry run, records what would change).
+fn prepare(request: &ReleaseRequest, config: &Config, report: &mut RunReport) -> Result<()> {
+    let plan = &report.plan;
+    let edits = prepare::plan_edits(&request.workspace, &config.version, &plan.version, &plan.changelog)?;
+    if !request.dry_run {
+        prepare::apply(&request.workspace, &edits)?;
+    }
+    for edit in edits {
+        tracing::info!(file = %edit.path.display(), "{}", edit.what);
+        report.steps.push(StepRecord {
+            target: "workspace".to_string(),
+            action: format!("update {}: {}", edit.path.display(), edit.what),
+            dry_run: request.dry_run,
+        });
+    }
+    Ok(())
 }

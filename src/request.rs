@@ -16,18 +16,21 @@ use crate::plan::version::parse_version;
 pub enum Stage {
     /// Compute version, tag, notes, artifacts and targets. Always runs.
     Plan,
+    /// Write the version into the files that carry it, and the changelog file.
+    Prepare,
     /// Stage a draft GitHub release and publish it.
     Publish,
 }
 
 impl Stage {
     /// Every stage, in running order.
-    pub const ALL: [Stage; 2] = [Stage::Plan, Stage::Publish];
+    pub const ALL: [Stage; 3] = [Stage::Plan, Stage::Prepare, Stage::Publish];
 
     /// The name used in `--stages` and the `stages` input.
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Plan => "plan",
+            Stage::Prepare => "prepare",
             Stage::Publish => "publish",
         }
     }
@@ -258,6 +261,9 @@ mod tests {
         let err = Stage::parse_list("stages", "plan, deploy-moon")
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "stages: unknown stage \"deploy-moon\"; allowed: plan, publish");
+        assert_eq!(
+            err,
+            "stages: unknown stage \"deploy-moon\"; allowed: plan, prepare, publish"
+        );
     }
 }

@@ -249,7 +249,7 @@ fn bad_inputs_are_annotated_and_exit_2() {
         ),
         (
             ("stages", "plan,nope"),
-            "stages: unknown stage \\\"nope\\\"; allowed: plan, publish",
+            "stages: unknown stage \\\"nope\\\"; allowed: plan, prepare, publish",
         ),
         (("version", "1.0"), "version: \\\"1.0\\\" is not a semantic version"),
     ];

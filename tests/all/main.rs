@@ -4,6 +4,7 @@ mod action;
 mod cli;
 mod generated;
 mod image;
+mod prepare;
 mod semver_node;
 mod support;
 mod versions;
