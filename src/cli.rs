@@ -40,6 +40,10 @@ pub enum CliCommand {
     Version(VersionArgs),
     /// Print the changelog of a range (default: since the last release tag) or of every release.
     Changelog(ChangelogArgs),
+    /// Write SHA-256 checksums of files in `sha256sum` format (verify with `sha256sum -c`).
+    Checksum(ChecksumArgs),
+    /// Pack files and directories into a byte-reproducible .tar.gz or .zip.
+    Package(PackageArgs),
     /// Work with the config file.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -91,9 +95,43 @@ pub struct ReleaseArgs {
     /// Needs no token and no network.
     #[arg(long)]
     pub dry_run: bool,
-    /// Stages to run, comma-separated: plan, prepare, publish [default: all; plan always runs].
+    /// Stages to run, comma-separated: plan, prepare, build, publish [default: all; plan always runs].
     #[arg(long, value_name = "LIST")]
     pub stages: Option<String>,
+    /// In a matrix job: build only the artifacts whose `platform` is NAME and write
+    /// dist/partial-NAME.json (upload dist/ with actions/upload-artifact).
+    #[arg(long, value_name = "NAME", conflicts_with = "merge")]
+    pub partial: Option<String>,
+    /// In the job after the matrix: merge the partial manifests found in these directories
+    /// (downloaded with actions/download-artifact) and build the artifacts without a platform.
+    #[arg(long, value_name = "DIR", num_args = 1..)]
+    pub merge: Vec<PathBuf>,
+}
+
+/// `checksum` flags.
+#[derive(Debug, Args)]
+pub struct ChecksumArgs {
+    /// Files to hash (hashed in parallel, streamed).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "SHA256SUMS")]
+    pub output: Option<PathBuf>,
+}
+
+/// `package` flags.
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// The archive to write: NAME.tar.gz, NAME.tgz or NAME.zip.
+    #[arg(long, short, value_name = "OUT")]
+    pub output: PathBuf,
+    /// Remove this prefix from names inside the archive.
+    #[arg(long, value_name = "PREFIX")]
+    pub strip_prefix: Option<String>,
+    /// Files, directories or globs, relative to the repository root (or the working directory
+    /// outside a repository).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
 }
 
 /// `version` flags.

@@ -6,15 +6,16 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use tamma_release::action::{self, Env, commands, event::EventPayload, inputs, outputs};
+use tamma_release::build::{self, checksum};
 use tamma_release::error::{Error, ExitStatus};
 use tamma_release::pipeline::{self, Command, Progress};
 use tamma_release::plan::changelog;
 use tamma_release::plan::query::{self, ChangelogQuery, VersionQuery};
 use tamma_release::report::{RunReport, failure_summary};
-use tamma_release::request::{Options, ReleaseRequest, Stage};
+use tamma_release::request::{Machine, Options, ReleaseRequest, Stage};
 use tamma_release::targets::github::{DryRunHost, ReleaseHost};
 
-use crate::cli::{ChangelogArgs, ChangelogFormat, VersionArgs};
+use crate::cli::{ChangelogArgs, ChangelogFormat, ChecksumArgs, PackageArgs, VersionArgs};
 
 /// Where results and reports go besides the exit status.
 pub struct Sinks {
@@ -64,8 +65,9 @@ fn release_host(request: &ReleaseRequest, command: Command) -> Result<Box<dyn Re
 /// Runs `command` with CLI flags layered over nothing else.
 pub fn run_cli(command: Command, workspace: PathBuf, options: Options, env: &Env, sinks: &Sinks) -> ExitStatus {
     let ci = action::ci_context(env);
-    let result =
-        ReleaseRequest::resolve(workspace.clone(), options, ci).and_then(|request| execute(command, &request, sinks));
+    let result = Machine::from_env(env)
+        .and_then(|machine| ReleaseRequest::resolve(workspace.clone(), options, ci, machine))
+        .and_then(|request| execute(command, &request, sinks));
     finish(result, &workspace, sinks)
 }
 
@@ -96,10 +98,88 @@ pub fn run_action(env: &Env, cli_workspace: Option<PathBuf>, init_logging: impl 
             None => EventPayload::default(),
         };
         let inputs = inputs::read(env, &event)?;
-        let request = ReleaseRequest::resolve(workspace.clone(), inputs.options, action::ci_context(env))?;
+        let request = ReleaseRequest::resolve(
+            workspace.clone(),
+            inputs.options,
+            action::ci_context(env),
+            Machine::from_env(env)?,
+        )?;
         execute(inputs.command, &request, &sinks)
     })();
     finish(result, &workspace, &sinks)
+}
+
+/// `tamma-release checksum`: `sha256sum` lines on stdout or in `--output`.
+pub fn run_checksum(args: &ChecksumArgs, json: bool) -> ExitStatus {
+    let sinks = Sinks {
+        json,
+        summary_file: None,
+        output_file: None,
+        actions: false,
+    };
+    let result = checksum::sha256_files(&args.files).and_then(|digests| {
+        let entries: Vec<(String, String)> = digests
+            .iter()
+            .map(|d| (d.path.display().to_string(), d.sha256.clone()))
+            .collect();
+        let text: String = entries.iter().map(|(name, sha)| format!("{sha}  {name}\n")).collect();
+        match &args.output {
+            Some(path) => std::fs::write(path, &text).map_err(|source| Error::WriteFile {
+                path: path.clone(),
+                source,
+            }),
+            None if json => {
+                let list: Vec<_> = digests
+                    .iter()
+                    .map(|d| serde_json::json!({"path": d.path, "sha256": d.sha256, "size": d.size}))
+                    .collect();
+                println!("{}", serde_json::Value::Array(list));
+                Ok(())
+            }
+            None => {
+                print!("{text}");
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitStatus::Ok,
+        Err(error) => {
+            report_error(&error, Path::new("."), &sinks);
+            error.exit_status()
+        }
+    }
+}
+
+/// `tamma-release package`: a reproducible archive; its sha256 and size on stdout.
+pub fn run_package(args: &PackageArgs, workspace: PathBuf, env: &Env, json: bool) -> ExitStatus {
+    let sinks = Sinks {
+        json,
+        summary_file: None,
+        output_file: None,
+        actions: false,
+    };
+    let result = Machine::from_env(env).and_then(|machine| {
+        let (root, epoch) = build::package_root(&workspace, machine.source_date_epoch)?;
+        build::package(&root, &args.output, &args.paths, args.strip_prefix.as_deref(), epoch)
+    });
+    match result {
+        Ok(digest) if json => {
+            println!(
+                "{}",
+                serde_json::json!({"path": args.output, "sha256": digest.sha256, "size": digest.size})
+            );
+            ExitStatus::Ok
+        }
+        Ok(digest) => {
+            println!("{}  {}", digest.sha256, args.output.display());
+            ExitStatus::Ok
+        }
+        Err(error) => {
+            report_error(&error, &workspace, &sinks);
+            error.exit_status()
+        }
+    }
 }
 
 /// `tamma-release version`: the next version alone on stdout.

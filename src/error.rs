@@ -28,6 +28,20 @@ pub struct FileLocation {
     pub column: usize,
 }
 
+impl FileLocation {
+    /// The line and column of byte `offset` in `text`, a file shown to the user as `path`.
+    pub fn at(text: &str, offset: usize, path: &std::path::Path) -> FileLocation {
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        FileLocation {
+            path: path.to_path_buf(),
+            line,
+            column,
+        }
+    }
+}
+
 /// Everything that can stop a command. Variants say what the user did or what the world did.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -8,8 +8,10 @@
 #![warn(missing_docs)]
 
 pub mod action;
+pub mod build;
 pub mod config;
 pub mod context;
+pub mod dates;
 pub mod error;
 pub mod pipeline;
 pub mod plan;

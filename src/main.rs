@@ -76,6 +76,14 @@ fn main() -> ExitCode {
         CliCommand::Action => edge::run_action(&env, cli.directory.clone(), || {
             init_logging(true, cli.verbose, cli.quiet)
         }),
+        CliCommand::Checksum(args) => {
+            init_logging(false, cli.verbose, cli.quiet);
+            edge::run_checksum(args, cli.json)
+        }
+        CliCommand::Package(args) => {
+            init_logging(false, cli.verbose, cli.quiet);
+            edge::run_package(args, workspace(&cli), &env, cli.json)
+        }
         CliCommand::Version(args) => {
             init_logging(false, cli.verbose, cli.quiet);
             edge::run_version(args, workspace(&cli), cli.json)
@@ -92,6 +100,8 @@ fn main() -> ExitCode {
             let options = Options {
                 dry_run: args.dry_run.then_some(true),
                 stages: args.stages.clone(),
+                partial: args.partial.clone(),
+                merge: (!args.merge.is_empty()).then(|| args.merge.clone()),
                 ..common_options(&args.common)
             };
             run_cli(Command::Release, options, &args.common, &cli, &env)

@@ -1,6 +1,7 @@
 //! Why this exists: `release` and `plan` are one pipeline (plan, then publish) whatever edge starts
 //! it; the edges supply the targets and a [`Progress`] observer that turns stages into log groups.
 
+use crate::build;
 use crate::config::Config;
 use crate::error::Result;
 use crate::plan::{PlanInput, make_plan};
@@ -63,6 +64,7 @@ pub fn run(
         dry_run: request.dry_run,
         plan,
         release: None,
+        build: None,
         steps: Vec::new(),
     };
     if command == Command::Plan {
@@ -73,6 +75,12 @@ pub fn run(
         let prepared = prepare(request, &config, &mut report);
         progress.stage_finished(Stage::Prepare);
         prepared?;
+    }
+    if request.stages.contains(&Stage::Build) {
+        progress.stage_started(Stage::Build);
+        let built = build_stage(request, &config, &mut report);
+        progress.stage_finished(Stage::Build);
+        built?;
     }
     if !request.stages.contains(&Stage::Publish) {
         return Ok(report);
@@ -103,5 +111,28 @@ fn prepare(request: &ReleaseRequest, config: &Config, report: &mut RunReport) ->
             dry_run: request.dry_run,
         });
     }
+    Ok(())
+}
+
+/// Builds the artifacts into dist/ (or, in a dry run, checks their inputs).
+fn build_stage(request: &ReleaseRequest, config: &Config, report: &mut RunReport) -> Result<()> {
+    let outcome = build::build(&build::BuildRequest {
+        workspace: &request.workspace,
+        config,
+        plan: &report.plan,
+        selection: request.selection.clone(),
+        epoch: request.machine.source_date_epoch.unwrap_or(report.plan.commit_time),
+        docker_host: request.machine.docker_host.clone(),
+        dry_run: request.dry_run,
+    })?;
+    for step in outcome.steps {
+        tracing::info!("{step}");
+        report.steps.push(StepRecord {
+            target: "build".to_string(),
+            action: step,
+            dry_run: request.dry_run,
+        });
+    }
+    report.build = Some(outcome.manifest);
     Ok(())
 }

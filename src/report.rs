@@ -23,6 +23,8 @@ pub struct RunReport {
     pub plan: ReleasePlan,
     /// The GitHub release, once the publish stage ran.
     pub release: Option<HostedRelease>,
+    /// What the build stage produced.
+    pub build: Option<crate::build::manifest::BuildManifest>,
     /// Every step taken (or, in a dry run, that would be taken).
     pub steps: Vec<StepRecord>,
 }
@@ -87,11 +89,26 @@ impl RunReport {
         for target in &plan.targets {
             head.push_str(&format!("- **{}**: {}\n", target.name, target.description));
         }
-        if !plan.artifacts.is_empty() {
-            head.push_str("\n### Artifacts\n\n| Name | Kind |\n|---|---|\n");
-            for artifact in &plan.artifacts {
-                head.push_str(&format!("| {} | {} |\n", table_cell(&artifact.name), artifact.kind));
+        match &self.build {
+            Some(build) if !self.dry_run && !build.artifacts.is_empty() => {
+                head.push_str("\n### Artifacts\n\n| Name | Kind | Size | SHA-256 |\n|---|---|---:|---|\n");
+                for artifact in &build.artifacts {
+                    head.push_str(&format!(
+                        "| {} | {} | {} | `{}` |\n",
+                        table_cell(&artifact.name),
+                        artifact.kind,
+                        human_size(artifact.size),
+                        artifact.sha256
+                    ));
+                }
             }
+            _ if !plan.artifacts.is_empty() => {
+                head.push_str("\n### Artifacts\n\n| Name | Kind |\n|---|---|\n");
+                for artifact in &plan.artifacts {
+                    head.push_str(&format!("| {} | {} |\n", table_cell(&artifact.name), artifact.kind));
+                }
+            }
+            _ => {}
         }
         let notes_open = "\n<details open><summary>Release notes</summary>\n\n";
         let notes_close = "\n</details>\n";
@@ -106,6 +123,21 @@ pub fn failure_summary(message: &str) -> String {
         message.replace("```", "'''")
     );
     fit(body, "", "", "")
+}
+
+/// `1.5 MiB`, `312 B`.
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 fn table_cell(text: &str) -> String {
@@ -155,6 +187,7 @@ mod tests {
             previous_tag: None,
             prerelease: false,
             commit: "0123456789abcdef0123".into(),
+            commit_time: 0,
             repository: None,
             changelog: notes.clone(),
             notes,
@@ -169,6 +202,7 @@ mod tests {
             dry_run: true,
             plan: plan(notes),
             release: None,
+            build: None,
             steps: vec![],
         }
     }

@@ -18,19 +18,22 @@ pub enum Stage {
     Plan,
     /// Write the version into the files that carry it, and the changelog file.
     Prepare,
+    /// Build the artifacts into dist/ with their manifest and SHA256SUMS.
+    Build,
     /// Stage a draft GitHub release and publish it.
     Publish,
 }
 
 impl Stage {
     /// Every stage, in running order.
-    pub const ALL: [Stage; 3] = [Stage::Plan, Stage::Prepare, Stage::Publish];
+    pub const ALL: [Stage; 4] = [Stage::Plan, Stage::Prepare, Stage::Build, Stage::Publish];
 
     /// The name used in `--stages` and the `stages` input.
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Plan => "plan",
             Stage::Prepare => "prepare",
+            Stage::Build => "build",
             Stage::Publish => "publish",
         }
     }
@@ -73,6 +76,10 @@ pub struct Options {
     pub config: Option<PathBuf>,
     /// `--stages` / `stages`.
     pub stages: Option<String>,
+    /// `--partial NAME`: build this matrix job's artifacts only.
+    pub partial: Option<String>,
+    /// `--merge DIR...`: merge partial manifests from these directories.
+    pub merge: Option<Vec<PathBuf>>,
 }
 
 impl Options {
@@ -85,6 +92,8 @@ impl Options {
             preid: self.preid.or(lower.preid),
             config: self.config.or(lower.config),
             stages: self.stages.or(lower.stages),
+            partial: self.partial.or(lower.partial),
+            merge: self.merge.or(lower.merge),
         }
     }
 }
@@ -104,11 +113,47 @@ pub struct ReleaseRequest {
     pub stages: Vec<Stage>,
     /// Where we run.
     pub ci: CiContext,
+    /// `--partial NAME` / `--merge DIR...`.
+    pub selection: crate::build::Selection,
+    /// What the edge knows of the machine: SOURCE_DATE_EPOCH, DOCKER_HOST.
+    pub machine: Machine,
+}
+
+/// Facts about the machine the edge reads from the environment for the library.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Machine {
+    /// `SOURCE_DATE_EPOCH`, the time reproducible builds use.
+    pub source_date_epoch: Option<i64>,
+    /// `DOCKER_HOST`.
+    pub docker_host: Option<String>,
+}
+
+impl Machine {
+    /// Reads the two variables from an environment snapshot.
+    pub fn from_env(env: &std::collections::BTreeMap<String, String>) -> Result<Machine> {
+        let source_date_epoch = match env.get("SOURCE_DATE_EPOCH").map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            Some(text) => Some(text.parse::<i64>().map_err(|_| {
+                Error::input(
+                    "SOURCE_DATE_EPOCH",
+                    format!("{text:?} is not a number of seconds since 1970-01-01"),
+                )
+            })?),
+            None => None,
+        };
+        let docker_host = env
+            .get("DOCKER_HOST")
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        Ok(Machine {
+            source_date_epoch,
+            docker_host,
+        })
+    }
 }
 
 impl ReleaseRequest {
     /// Merges the layers (already ordered by precedence into `options`) and checks every value.
-    pub fn resolve(workspace: PathBuf, options: Options, ci: CiContext) -> Result<ReleaseRequest> {
+    pub fn resolve(workspace: PathBuf, options: Options, ci: CiContext, machine: Machine) -> Result<ReleaseRequest> {
         let given = |v: &Option<String>| {
             v.as_deref()
                 .map(str::trim)
@@ -154,6 +199,20 @@ impl ReleaseRequest {
             Some(text) if !text.trim().is_empty() => Stage::parse_list("stages", text)?,
             _ => Stage::ALL.to_vec(),
         };
+        let selection = match (
+            options.partial.filter(|p| !p.trim().is_empty()),
+            options.merge.filter(|m| !m.is_empty()),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(Error::input(
+                    "--merge",
+                    "a job either builds a --partial or merges partials, not both",
+                ));
+            }
+            (Some(name), None) => crate::build::Selection::Partial(name),
+            (None, Some(dirs)) => crate::build::Selection::Merge(dirs),
+            (None, None) => crate::build::Selection::All,
+        };
         Ok(ReleaseRequest {
             workspace,
             config_path: options.config,
@@ -161,6 +220,8 @@ impl ReleaseRequest {
             version,
             stages,
             ci,
+            selection,
+            machine,
         })
     }
 }
@@ -194,7 +255,8 @@ mod tests {
 
     #[test]
     fn pushed_tag_is_the_version_source() {
-        let req = ReleaseRequest::resolve(".".into(), Options::default(), tag_push("v1.2.3")).unwrap();
+        let req =
+            ReleaseRequest::resolve(".".into(), Options::default(), tag_push("v1.2.3"), Machine::default()).unwrap();
         assert_eq!(req.version, VersionSource::PushedTag("v1.2.3".into()));
         assert_eq!(req.stages, Stage::ALL.to_vec());
     }
@@ -206,12 +268,12 @@ mod tests {
             bump: Some("minor".into()),
             ..Options::default()
         };
-        assert!(ReleaseRequest::resolve(".".into(), both, CiContext::default()).is_err());
+        assert!(ReleaseRequest::resolve(".".into(), both, CiContext::default(), Machine::default()).is_err());
         let bump_on_tag = Options {
             bump: Some("minor".into()),
             ..Options::default()
         };
-        let err = ReleaseRequest::resolve(".".into(), bump_on_tag, tag_push("v1.0.0"))
+        let err = ReleaseRequest::resolve(".".into(), bump_on_tag, tag_push("v1.0.0"), Machine::default())
             .unwrap_err()
             .to_string();
         assert!(err.contains("leave bump empty"), "{err}");
@@ -220,13 +282,13 @@ mod tests {
             preid: Some("beta".into()),
             ..Options::default()
         };
-        assert!(ReleaseRequest::resolve(".".into(), lone_preid, CiContext::default()).is_err());
+        assert!(ReleaseRequest::resolve(".".into(), lone_preid, CiContext::default(), Machine::default()).is_err());
         let bad_preid = Options {
             bump: Some("auto".into()),
             preid: Some("be ta".into()),
             ..Options::default()
         };
-        let err = ReleaseRequest::resolve(".".into(), bad_preid, CiContext::default())
+        let err = ReleaseRequest::resolve(".".into(), bad_preid, CiContext::default(), Machine::default())
             .unwrap_err()
             .to_string();
         assert!(err.contains("\"be ta\""), "{err}");
@@ -235,7 +297,7 @@ mod tests {
             preid: Some("beta".into()),
             ..Options::default()
         };
-        let req = ReleaseRequest::resolve(".".into(), ok, CiContext::default()).unwrap();
+        let req = ReleaseRequest::resolve(".".into(), ok, CiContext::default(), Machine::default()).unwrap();
         assert_eq!(
             req.version,
             VersionSource::Bump {
@@ -247,7 +309,8 @@ mod tests {
 
     #[test]
     fn no_version_at_all_is_a_usage_error() {
-        let err = ReleaseRequest::resolve(".".into(), Options::default(), CiContext::default()).unwrap_err();
+        let err = ReleaseRequest::resolve(".".into(), Options::default(), CiContext::default(), Machine::default())
+            .unwrap_err();
         assert_eq!(err.exit_status(), crate::error::ExitStatus::Usage);
     }
 
@@ -263,7 +326,7 @@ mod tests {
             .to_string();
         assert_eq!(
             err,
-            "stages: unknown stage \"deploy-moon\"; allowed: plan, prepare, publish"
+            "stages: unknown stage \"deploy-moon\"; allowed: plan, prepare, build, publish"
         );
     }
 }

@@ -92,6 +92,8 @@ pub fn read(env: &Env, event: &EventPayload) -> Result<ActionInputs> {
             version: value("version"),
             bump: value("bump"),
             preid: value("preid"),
+            partial: None,
+            merge: None,
             config,
             stages: value("stages"),
         },

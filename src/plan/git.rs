@@ -65,6 +65,11 @@ impl GitRepo {
         Ok(GitRepo { repo })
     }
 
+    /// The work tree's root, for a non-bare repository.
+    pub fn workdir(&self) -> Option<std::path::PathBuf> {
+        self.repo.workdir().map(std::path::Path::to_path_buf)
+    }
+
     /// The commit HEAD points at.
     pub fn head_commit(&self) -> Result<ObjectId> {
         let id = self.repo.head_id().map_err(|e| {

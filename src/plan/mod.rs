@@ -45,6 +45,8 @@ pub struct ReleasePlan {
     pub prerelease: bool,
     /// The commit being released (full hex).
     pub commit: String,
+    /// Its committer time, seconds since the epoch (the default time inside archives).
+    pub commit_time: i64,
     /// `owner/name`, when known.
     pub repository: Option<String>,
     /// This release's changelog section (Markdown).
@@ -186,12 +188,13 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
     }
     let previous = current;
     let commits = repo.commits_between(previous.as_ref().map(|p| p.commit), head)?;
+    let commit_time = repo.commit(head)?.time;
     let url = repository_url(&repo, input.ci);
     let section = changelog::Section {
         version: Some(version.to_string()),
         tag: Some(tag.clone()),
         previous_tag: previous.as_ref().map(|p| p.name.clone()),
-        time: Some(repo.commit(head)?.time),
+        time: Some(commit_time),
         commits: commits.iter().map(changelog::Entry::new).collect(),
     };
     let changelog_md = changelog::markdown_section(&section, &rules, url.as_deref());
@@ -254,6 +257,7 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
         previous_tag: previous.map(|p| p.name),
         prerelease,
         commit: head.to_string(),
+        commit_time,
         repository: input.ci.repository.clone(),
         changelog: changelog_md,
         notes,

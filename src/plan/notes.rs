@@ -130,15 +130,8 @@ pub fn render(template: Option<(&str, &Path)>, values: &NotesValues<'_>) -> Resu
 }
 
 fn template_error(text: &str, path: &Path, offset: usize, message: String) -> Error {
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     Error::Config {
-        location: FileLocation {
-            path: path.to_path_buf(),
-            line,
-            column,
-        },
+        location: FileLocation::at(text, offset, path),
         message,
     }
 }
@@ -181,29 +174,12 @@ mod tests {
 
     #[test]
     fn install_lists_channels() {
-        let artifacts = vec![
-            ArtifactConfig {
-                name: Some("widget".into()),
-                kind: ArtifactKind::Npm,
-                files: vec![],
-                path: None,
-                image: None,
-            },
-            ArtifactConfig {
-                name: None,
-                kind: ArtifactKind::Image,
-                files: vec![],
-                path: None,
-                image: Some("ghcr.io/acme/widget".into()),
-            },
-            ArtifactConfig {
-                name: Some("w.tar.gz".into()),
-                kind: ArtifactKind::Archive,
-                files: vec![],
-                path: None,
-                image: None,
-            },
-        ];
+        let config = crate::config::Config::parse(
+            "[[artifact]]\nname = \"widget\"\nkind = \"npm\"\n\n[[artifact]]\nkind = \"image\"\nimage = \"ghcr.io/acme/widget\"\n\n[[artifact]]\nname = \"w.tar.gz\"\nkind = \"archive\"\nfiles = [\"x\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let artifacts = config.artifacts;
         let out = install_section(Path::new("."), &artifacts, "1.2.3", "v1.2.3");
         assert!(
             out.contains("npm install widget@1.2.3\ndocker pull ghcr.io/acme/widget:1.2.3"),

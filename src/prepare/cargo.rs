@@ -165,26 +165,26 @@ mod tests {
     #[test]
     fn workspace_members_path_dependencies_and_lock() {
         let dir = tempfile::tempdir().unwrap();
-        let write = |p: &str, t: &str| {
-            let path = dir.path().join(p);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, t).unwrap();
-        };
-        write(
-            "Cargo.toml",
-            "[workspace]\nmembers = [\"crates/*\"]\n\n[workspace.package]\nversion = \"0.3.0\" # shared\nedition = \"2024\"\n",
-        );
-        write(
-            "crates/core/Cargo.toml",
-            "[package]\nname = \"w-core\"\nversion.workspace = true\n",
-        );
-        write(
-            "crates/cli/Cargo.toml",
-            "[package]\nname = \"w-cli\"\nversion = \"0.3.0\"\n\n[dependencies]\nw-core = { path = \"../core\", version = \"=0.3.0\" }\nserde = \"1\"\n\n[target.'cfg(unix)'.dependencies]\ncore2 = { package = \"w-core\", path = \"../core\", version = \"0.3\" }\n",
-        );
-        write(
-            "Cargo.lock",
-            "version = 4\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"w-cli\"\nversion = \"0.3.0\"\n\n[[package]]\nname = \"w-core\"\nversion = \"0.3.0\"\n",
+        crate::prepare::write_tree(
+            dir.path(),
+            &[
+                (
+                    "Cargo.toml",
+                    "[workspace]\nmembers = [\"crates/*\"]\n\n[workspace.package]\nversion = \"0.3.0\" # shared\nedition = \"2024\"\n",
+                ),
+                (
+                    "crates/core/Cargo.toml",
+                    "[package]\nname = \"w-core\"\nversion.workspace = true\n",
+                ),
+                (
+                    "crates/cli/Cargo.toml",
+                    "[package]\nname = \"w-cli\"\nversion = \"0.3.0\"\n\n[dependencies]\nw-core = { path = \"../core\", version = \"=0.3.0\" }\nserde = \"1\"\n\n[target.'cfg(unix)'.dependencies]\ncore2 = { package = \"w-core\", path = \"../core\", version = \"0.3\" }\n",
+                ),
+                (
+                    "Cargo.lock",
+                    "version = 4\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"w-cli\"\nversion = \"0.3.0\"\n\n[[package]]\nname = \"w-core\"\nversion = \"0.3.0\"\n",
+                ),
+            ],
         );
         let edits = edits(dir.path(), Path::new("Cargo.toml"), "0.4.0").unwrap();
         let by_path = |p: &str| {

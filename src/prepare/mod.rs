@@ -183,6 +183,17 @@ fn changelog_edit(workspace: &Path, path: &str, version: &str, section: &str) ->
     }))
 }
 
+/// Writes `files` (relative path, text) under `dir`, creating folders: fixtures for the tests of
+/// this module's manifests.
+#[cfg(test)]
+pub(crate) fn write_tree(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

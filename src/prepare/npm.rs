@@ -96,26 +96,26 @@ mod tests {
     #[test]
     fn root_workspaces_and_internal_ranges() {
         let dir = tempfile::tempdir().unwrap();
-        let write = |p: &str, t: &str| {
-            let path = dir.path().join(p);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, t).unwrap();
-        };
-        write(
-            "package.json",
-            "{\n  \"name\": \"root\",\n  \"private\": true,\n  \"version\": \"1.0.0\",\n  \"workspaces\": [\"packages/*\"]\n}\n",
-        );
-        write(
-            "packages/cli/package.json",
-            "{\n\t\"name\": \"@acme/cli\",\n\t\"version\": \"1.0.0\",\n\t\"dependencies\": {\"@acme/shared\": \"^1.0.0\", \"left-pad\": \"^1.0.0\"},\n\t\"devDependencies\": {\"@acme/api\": \"workspace:*\"}\n}\n",
-        );
-        write(
-            "packages/shared/package.json",
-            "{\"name\":\"@acme/shared\",\"version\":\"1.0.0\"}",
-        );
-        write(
-            "packages/node_modules/x/package.json",
-            "{\"name\":\"x\",\"version\":\"9.9.9\"}",
+        crate::prepare::write_tree(
+            dir.path(),
+            &[
+                (
+                    "package.json",
+                    "{\n  \"name\": \"root\",\n  \"private\": true,\n  \"version\": \"1.0.0\",\n  \"workspaces\": [\"packages/*\"]\n}\n",
+                ),
+                (
+                    "packages/cli/package.json",
+                    "{\n\t\"name\": \"@acme/cli\",\n\t\"version\": \"1.0.0\",\n\t\"dependencies\": {\"@acme/shared\": \"^1.0.0\", \"left-pad\": \"^1.0.0\"},\n\t\"devDependencies\": {\"@acme/api\": \"workspace:*\"}\n}\n",
+                ),
+                (
+                    "packages/shared/package.json",
+                    "{\"name\":\"@acme/shared\",\"version\":\"1.0.0\"}",
+                ),
+                (
+                    "packages/node_modules/x/package.json",
+                    "{\"name\":\"x\",\"version\":\"9.9.9\"}",
+                ),
+            ],
         );
         let edits = edits(dir.path(), Path::new("package.json"), "1.1.0").unwrap();
         let paths: Vec<_> = edits.iter().map(|e| e.path.to_string_lossy().into_owned()).collect();

@@ -249,7 +249,7 @@ fn bad_inputs_are_annotated_and_exit_2() {
         ),
         (
             ("stages", "plan,nope"),
-            "stages: unknown stage \\\"nope\\\"; allowed: plan, prepare, publish",
+            "stages: unknown stage \\\"nope\\\"; allowed: plan, prepare, build, publish",
         ),
         (("version", "1.0"), "version: \\\"1.0\\\" is not a semantic version"),
     ];
@@ -322,6 +322,26 @@ fn workflow_dispatch_inputs_fill_empty_action_inputs() {
     assert_eq!(outputs["prerelease"], "true");
     assert!(result.summary.contains("(plan)"));
     assert!(!result.stdout.contains("Stage: publish"), "plan does not publish");
+}
+
+#[test]
+fn dispatch_form_with_bump_and_preid_computes_the_version() {
+    let repo = TestRepo::with_history();
+    let api = CountingApi::start();
+    let event = r#"{"inputs": {"bump": "auto", "preid": "beta", "dry-run": "true"}, "ref": "refs/heads/main"}"#;
+    let step = Step::new(repo.path(), "workflow_dispatch", "refs/heads/main", event, &[], &api);
+    let result = step.run();
+    assert_eq!(result.code, Some(0), "{}", result.stdout);
+    let outputs = parse_file_command(&result.outputs).unwrap();
+    assert_eq!(
+        outputs["version"], "0.3.0-beta.0",
+        "feat since v0.2.0 on the beta channel"
+    );
+    assert_eq!(outputs["prerelease"], "true");
+    assert!(
+        outputs["changelog"]
+            .starts_with("## [0.3.0-beta.0](https://github.com/acme/widget/compare/v0.2.0...v0.3.0-beta.0)")
+    );
 }
 
 #[test]

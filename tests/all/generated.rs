@@ -1,14 +1,10 @@
 //! Files derived from code — action.yml, the README's input/output tables, the config schema —
 //! must match what the code declares. `TAMMA_BLESS=1 cargo test` rewrites them.
 
-use std::path::Path;
-
 use tamma_release::action::spec;
 use tamma_release::config::Config;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::root;
 
 fn bless() -> bool {
     std::env::var_os("TAMMA_BLESS").is_some()

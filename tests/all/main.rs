@@ -1,6 +1,7 @@
 //! Integration tests: they run the real binary in temporary git repositories.
 
 mod action;
+mod build;
 mod cli;
 mod generated;
 mod image;

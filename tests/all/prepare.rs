@@ -1,6 +1,6 @@
 //! The prepare stage: version files and the changelog file, in real repositories.
 
-use crate::support::{TestRepo, tamma, text};
+use crate::support::{TestRepo, json_of, tamma, text};
 
 fn monorepo() -> TestRepo {
     let repo = TestRepo::new();
@@ -29,13 +29,7 @@ fn monorepo() -> TestRepo {
 #[test]
 fn dry_run_lists_the_edits_and_writes_nothing() {
     let repo = monorepo();
-    let out = tamma(&["release", "--dry-run", "--bump", "auto", "--json"])
-        .current_dir(repo.path())
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let report = json_of(repo.path(), &["release", "--dry-run", "--bump", "auto", "--json"]);
     let steps: Vec<String> = report["steps"]
         .as_array()
         .unwrap()

@@ -1,6 +1,6 @@
 //! Next versions and changelogs from real histories built by these tests.
 
-use crate::support::{TestRepo, tamma, text};
+use crate::support::{TestRepo, json_of, tamma, text};
 
 fn version(repo: &TestRepo, args: &[&str]) -> (Option<i32>, String, String) {
     let mut all = vec!["version"];
@@ -150,13 +150,7 @@ fn bad_version_input_names_the_value() {
 #[test]
 fn release_with_bump_auto_plans_the_computed_version() {
     let repo = TestRepo::with_history();
-    let out = tamma(&["release", "--dry-run", "--bump", "auto", "--json"])
-        .current_dir(repo.path())
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let report = json_of(repo.path(), &["release", "--dry-run", "--bump", "auto", "--json"]);
     assert_eq!(report["plan"]["version"], "0.3.0", "feat since v0.2.0 bumps minor");
     let changelog = report["plan"]["changelog"].as_str().unwrap();
     assert!(
@@ -356,4 +350,38 @@ fn links_come_from_origin_without_credentials() {
         "{stdout}"
     );
     assert!(!stdout.contains("ghs_secret") && !stderr.contains("ghs_secret"));
+}
+
+#[test]
+fn notes_template_arranges_the_notes() {
+    let repo = TestRepo::with_history();
+    repo.write(
+        ".github/notes.md",
+        "# {{ tag }}\n\nSince {{ previous_tag }}:\n\n{{ changelog }}\n\n{{ install }}\n",
+    );
+    repo.write(
+        ".github/tamma-release.toml",
+        "[release]\nnotes-template = \".github/notes.md\"\n\n[[artifact]]\nkind = \"image\"\nimage = \"ghcr.io/acme/widget\"\n",
+    );
+    let report = json_of(repo.path(), &["plan", "--version", "0.3.0", "--json"]);
+    let notes = report["plan"]["notes"].as_str().unwrap();
+    assert!(
+        notes.starts_with("# v0.3.0\n\nSince v0.2.0:\n\n## 0.3.0 (2026-01-01)\n"),
+        "{notes}"
+    );
+    assert!(
+        notes.ends_with("### Install\n\n```sh\ndocker pull ghcr.io/acme/widget:0.3.0\n```\n"),
+        "{notes}"
+    );
+    repo.write(".github/notes.md", "{{ version }} {{ nope }}\n");
+    let out = tamma(&["plan", "--version", "0.3.0"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains(".github/notes.md:1:15: unknown placeholder {{ nope }}"),
+        "{stderr}"
+    );
 }

@@ -1,10 +1,16 @@
 //! Test helpers: the real binary, real git repositories in temporary directories, and a faithful
 //! port of the Actions runner's `$GITHUB_OUTPUT` parser.
 
+pub mod docker;
 pub mod runner;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// This project's checkout.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
 
 /// The binary under test, with a clean environment (no inherited GITHUB_* or INPUT_*).
 pub fn tamma(args: &[&str]) -> Command {
@@ -97,4 +103,13 @@ pub fn text(out: &std::process::Output) -> (String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs the binary in `dir` with `args` (which include `--json`), requires exit 0 and returns the
+/// parsed stdout.
+pub fn json_of(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let out = tamma(args).current_dir(dir).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {stdout}"))
 }

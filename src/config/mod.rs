@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, FileLocation, Result};
 
+mod artifact;
+
+pub use artifact::{ArtifactConfig, ArtifactKind};
+
 /// Where the config is looked for when no path is given.
 pub const DEFAULT_CONFIG_PATH: &str = ".github/tamma-release.toml";
 
@@ -162,66 +166,6 @@ fn default_tag_prefix() -> String {
     "v".to_string()
 }
 
-/// What kind of thing an artifact is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum ArtifactKind {
-    /// An archive (`.tar.gz` or `.zip`) made from `files`.
-    Archive,
-    /// A file uploaded as it is, from `path`.
-    File,
-    /// An npm package directory at `path`.
-    Npm,
-    /// A container image.
-    Image,
-    /// A built documentation site directory at `path`.
-    Docs,
-}
-
-impl ArtifactKind {
-    /// The name used in the config file and in plans.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ArtifactKind::Archive => "archive",
-            ArtifactKind::File => "file",
-            ArtifactKind::Npm => "npm",
-            ArtifactKind::Image => "image",
-            ArtifactKind::Docs => "docs",
-        }
-    }
-}
-
-/// `[[artifact]]`: one thing a release ships.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ArtifactConfig {
-    /// The asset name (for archives and files) or a label for the artifact.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// archive | file | npm | image | docs
-    pub kind: ArtifactKind,
-    /// Globs relative to the repository root (archives).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub files: Vec<String>,
-    /// A path relative to the repository root (file, npm, docs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The image reference without a tag, e.g. `ghcr.io/acme/widget` (image).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-}
-
-impl ArtifactConfig {
-    /// The name shown in plans and summaries.
-    pub fn display_name(&self) -> String {
-        self.name
-            .clone()
-            .or_else(|| self.image.clone())
-            .or_else(|| self.path.clone())
-            .unwrap_or_else(|| self.kind.as_str().to_string())
-    }
-}
-
 impl Config {
     /// Loads the config. `explicit` is the path the user named (flag or input); without one the
     /// default path is tried and a missing file means the defaults.
@@ -249,7 +193,7 @@ impl Config {
         let config: Config = toml::from_str(text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
             Error::Config {
-                location: locate(text, offset, shown_path),
+                location: FileLocation::at(text, offset, shown_path),
                 message: e.message().trim_end().to_string(),
             }
         })?;
@@ -260,7 +204,7 @@ impl Config {
     /// Checks that serde cannot express: allowed characters, unique names.
     fn check(&self, text: &str, shown_path: &Path) -> Result<()> {
         let at_key = |key: &str, message: String| Error::Config {
-            location: locate(text, find_key(text, key), shown_path),
+            location: FileLocation::at(text, find_key(text, key), shown_path),
             message,
         };
         let prefix = &self.release.tag_prefix;
@@ -328,17 +272,6 @@ impl Config {
 /// The offset of the first occurrence of `needle` (for checks after parsing; 0 when absent).
 fn find_key(text: &str, needle: &str) -> usize {
     text.find(needle).unwrap_or(0)
-}
-
-fn locate(text: &str, offset: usize, path: &Path) -> FileLocation {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    FileLocation {
-        path: path.to_path_buf(),
-        line,
-        column,
-    }
 }
 
 #[cfg(test)]

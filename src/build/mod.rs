@@ -1,0 +1,617 @@
+//! Why this exists: the build stage turns `[[artifact]]` entries into files in `dist/` — archives,
+//! plain files, npm tarballs, checked OCI layouts, daemon-built images, docs sites — each with its
+//! size and SHA-256 in `dist/manifest.json`, plus `SHA256SUMS` for the downloadable ones. It is
+//! local only: nothing leaves the machine, so a failed build costs a re-run, not a version.
+//! A dry run resolves and checks every input (globs, paths, layouts, package file lists) and
+//! writes nothing, runs no build command and no docker build.
+
+pub mod archive;
+pub mod checksum;
+pub mod command;
+pub mod docker;
+pub mod files;
+pub mod manifest;
+pub mod npm_pack;
+pub mod oci;
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{ArtifactConfig, ArtifactKind, Config};
+use crate::error::{Error, Result};
+use crate::plan::ReleasePlan;
+use archive::{ArchiveEntry, ArchiveFormat, write_archive};
+use manifest::{BuildManifest, BuiltArtifact, MANIFEST_SCHEMA_VERSION, media_type};
+
+/// The name of the checksums asset.
+pub const SUMS_NAME: &str = "SHA256SUMS";
+
+/// Which artifacts this job builds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Every artifact (a single-job release).
+    All,
+    /// `--partial NAME`: the artifacts whose `platform` is NAME.
+    Partial(String),
+    /// `--merge`: the artifacts without a platform; the rest come from partial manifests.
+    Merge(Vec<PathBuf>),
+}
+
+/// Everything the build stage needs.
+pub struct BuildRequest<'a> {
+    /// The repository root.
+    pub workspace: &'a Path,
+    /// The config.
+    pub config: &'a Config,
+    /// The plan.
+    pub plan: &'a ReleasePlan,
+    /// Which artifacts.
+    pub selection: Selection,
+    /// The time written into archives (SOURCE_DATE_EPOCH, else the commit time).
+    pub epoch: i64,
+    /// `DOCKER_HOST`, when set.
+    pub docker_host: Option<String>,
+    /// Check only; write nothing.
+    pub dry_run: bool,
+}
+
+/// What the build stage did.
+#[derive(Debug, Clone)]
+pub struct BuildOutcome {
+    /// The manifest (also written to `dist/`, unless a dry run).
+    pub manifest: BuildManifest,
+    /// What was done, in words, one line per artifact.
+    pub steps: Vec<String>,
+}
+
+/// `dist/` under the repository.
+pub fn dist_dir(workspace: &Path) -> PathBuf {
+    workspace.join("dist")
+}
+
+fn label(artifact: &ArtifactConfig) -> String {
+    artifact.display_name()
+}
+
+fn selected<'a>(config: &'a Config, selection: &Selection) -> Result<Vec<&'a ArtifactConfig>> {
+    let chosen: Vec<&ArtifactConfig> = match selection {
+        Selection::All => config.artifacts.iter().collect(),
+        Selection::Partial(name) => {
+            let chosen: Vec<_> = config
+                .artifacts
+                .iter()
+                .filter(|a| a.platform.as_deref() == Some(name))
+                .collect();
+            if chosen.is_empty() {
+                let known: Vec<&str> = config.artifacts.iter().filter_map(|a| a.platform.as_deref()).collect();
+                return Err(Error::input(
+                    "--partial",
+                    format!(
+                        "no [[artifact]] has platform = {name:?}; platforms in the config: {}",
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                ));
+            }
+            chosen
+        }
+        Selection::Merge(_) => config.artifacts.iter().filter(|a| a.platform.is_none()).collect(),
+    };
+    Ok(chosen)
+}
+
+/// Runs the build stage.
+pub fn build(request: &BuildRequest<'_>) -> Result<BuildOutcome> {
+    let dist = dist_dir(request.workspace);
+    let mut built: Vec<BuiltArtifact> = Vec::new();
+    let mut steps = Vec::new();
+    if !request.dry_run {
+        std::fs::create_dir_all(&dist).map_err(|source| Error::WriteFile {
+            path: dist.clone(),
+            source,
+        })?;
+    }
+    if let Selection::Merge(dirs) = &request.selection {
+        for located in manifest::merge(dirs, &request.plan.version)? {
+            let mut artifact = located.artifact;
+            if let (Some(source), false) = (&located.file, request.dry_run) {
+                let file_name = Path::new(artifact.path.as_deref().unwrap_or(&artifact.name))
+                    .file_name()
+                    .map(PathBuf::from)
+                    .unwrap_or_default();
+                let target = dist.join(&file_name);
+                if source.is_file() {
+                    std::fs::copy(source, &target).map_err(|source_err| Error::WriteFile {
+                        path: target.clone(),
+                        source: source_err,
+                    })?;
+                    let digest = checksum::sha256_file(&target)?;
+                    if digest.sha256 != artifact.sha256 {
+                        return Err(Error::Failed(format!(
+                            "{} does not match its partial manifest (sha256 {} expected, {} found); the download is damaged — re-run the job",
+                            source.display(),
+                            artifact.sha256,
+                            digest.sha256
+                        )));
+                    }
+                    artifact.path = Some(file_name.to_string_lossy().into_owned());
+                }
+            }
+            steps.push(format!(
+                "merge {} ({}) from a partial manifest",
+                artifact.name, artifact.kind
+            ));
+            built.push(artifact);
+        }
+    }
+    for artifact in selected(request.config, &request.selection)? {
+        let (item, step) = build_one(request, artifact, &dist)?;
+        steps.push(step);
+        if let Some(existing) = built.iter().find(|b| b.name == item.name) {
+            return Err(Error::input(
+                "[[artifact]]",
+                format!(
+                    "two artifacts produce {:?} ({} and {}); names must be unique",
+                    item.name, existing.kind, item.kind
+                ),
+            ));
+        }
+        built.push(item);
+    }
+    let partial = match &request.selection {
+        Selection::Partial(name) => Some(name.clone()),
+        _ => None,
+    };
+    let downloadable: Vec<(String, String)> = built
+        .iter()
+        .filter(|b| matches!(b.kind.as_str(), "archive" | "file" | "npm"))
+        .map(|b| (b.name.clone(), b.sha256.clone()))
+        .collect();
+    if partial.is_none() && !downloadable.is_empty() {
+        let text = checksum::sums_file(&downloadable);
+        let sha = checksum::hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
+        if !request.dry_run {
+            let path = dist.join(SUMS_NAME);
+            std::fs::write(&path, &text).map_err(|source| Error::WriteFile { path, source })?;
+        }
+        steps.push(format!("{SUMS_NAME} over {} asset(s)", downloadable.len()));
+        built.push(BuiltArtifact {
+            name: SUMS_NAME.into(),
+            kind: "checksums".into(),
+            path: Some(SUMS_NAME.into()),
+            size: text.len() as u64,
+            sha256: sha,
+            platform: None,
+            arch: None,
+            media_type: media_type(SUMS_NAME).into(),
+        });
+    }
+    let manifest = BuildManifest {
+        schema_version: MANIFEST_SCHEMA_VERSION,
+        version: request.plan.version.clone(),
+        tag: request.plan.tag.clone(),
+        commit: request.plan.commit.clone(),
+        partial: partial.clone(),
+        artifacts: built,
+    };
+    if !request.dry_run {
+        let name = match &partial {
+            Some(p) => format!("partial-{p}.json"),
+            None => "manifest.json".to_string(),
+        };
+        manifest.write(&dist.join(name))?;
+    }
+    Ok(BuildOutcome { manifest, steps })
+}
+
+fn record(
+    artifact: &ArtifactConfig,
+    name: String,
+    kind: &str,
+    path: Option<String>,
+    size: u64,
+    sha256: String,
+    media: &str,
+) -> BuiltArtifact {
+    BuiltArtifact {
+        name,
+        kind: kind.to_string(),
+        path,
+        size,
+        sha256,
+        platform: artifact.platform.clone(),
+        arch: artifact.arch.clone(),
+        media_type: media.to_string(),
+    }
+}
+
+fn required<'a>(artifact: &ArtifactConfig, value: &'a Option<String>, key: &str) -> Result<&'a str> {
+    value.as_deref().filter(|v| !v.is_empty()).ok_or_else(|| {
+        Error::input(
+            format!("artifact {:?}", label(artifact)),
+            format!("kind = \"{}\" needs `{key}`", artifact.kind.as_str()),
+        )
+    })
+}
+
+fn run_build_command(request: &BuildRequest<'_>, artifact: &ArtifactConfig) -> Result<()> {
+    let argv: Vec<String> = match (&artifact.shell, artifact.build.is_empty()) {
+        (Some(shell), _) => vec!["sh".into(), "-c".into(), shell.clone()],
+        (None, false) => artifact.build.clone(),
+        (None, true) => return Ok(()),
+    };
+    let timeout = match &artifact.timeout {
+        Some(t) => command::parse_duration(&format!("artifact {:?} timeout", label(artifact)), t)?,
+        None => command::DEFAULT_TIMEOUT,
+    };
+    if request.dry_run {
+        tracing::info!("would run {}", argv.join(" "));
+        return Ok(());
+    }
+    command::run(&label(artifact), &argv, request.workspace, timeout)
+}
+
+fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path) -> Result<(BuiltArtifact, String)> {
+    let root = request.workspace;
+    let name = label(artifact);
+    let verb = if request.dry_run { "would build" } else { "built" };
+    run_build_command(request, artifact)?;
+    match artifact.kind {
+        ArtifactKind::Archive => {
+            let asset = required(artifact, &artifact.name, "name")?;
+            let format = ArchiveFormat::for_name(&format!("artifact {asset:?}"), asset)?;
+            if artifact.files.is_empty() {
+                return Err(Error::input(
+                    format!("artifact {asset:?}"),
+                    "kind = \"archive\" needs `files` (globs relative to the repository root)",
+                ));
+            }
+            if request.dry_run && (!artifact.build.is_empty() || artifact.shell.is_some()) {
+                return Ok((
+                    record(
+                        artifact,
+                        asset.into(),
+                        "archive",
+                        Some(asset.into()),
+                        0,
+                        String::new(),
+                        media_type(asset),
+                    ),
+                    format!("{verb} {asset} (its build command has not run, so its files are not checked)"),
+                ));
+            }
+            let matched = files::resolve(root, asset, &artifact.files)?;
+            let entries: Vec<ArchiveEntry> = matched
+                .iter()
+                .map(|m| ArchiveEntry {
+                    source: m.path.clone().into(),
+                    name: files::archive_name(&m.relative, artifact.strip_prefix.as_deref()),
+                    executable: m.executable,
+                })
+                .collect();
+            let (size, sha) = if request.dry_run {
+                (0, String::new())
+            } else {
+                let out = dist.join(asset);
+                write_archive(&out, format, &entries, request.epoch)?;
+                let digest = checksum::sha256_file(&out)?;
+                (digest.size, digest.sha256)
+            };
+            Ok((
+                record(
+                    artifact,
+                    asset.into(),
+                    "archive",
+                    Some(asset.into()),
+                    size,
+                    sha,
+                    media_type(asset),
+                ),
+                format!("{verb} {asset} from {} file(s)", entries.len()),
+            ))
+        }
+        ArtifactKind::File => {
+            let path = required(artifact, &artifact.path, "path")?;
+            let asset = artifact.name.clone().unwrap_or_else(|| {
+                Path::new(path)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+            if request.dry_run && (!artifact.build.is_empty() || artifact.shell.is_some()) {
+                files::check_relative(&asset, path)?;
+                return Ok((
+                    record(
+                        artifact,
+                        asset.clone(),
+                        "file",
+                        Some(asset.clone()),
+                        0,
+                        String::new(),
+                        media_type(&asset),
+                    ),
+                    format!("{verb} {asset}"),
+                ));
+            }
+            let source = files::inside(root, &asset, path)?;
+            let (size, sha) = if request.dry_run {
+                let digest = checksum::sha256_file(&source)?;
+                (digest.size, digest.sha256)
+            } else {
+                let target = dist.join(&asset);
+                std::fs::copy(&source, &target).map_err(|e| Error::WriteFile {
+                    path: target.clone(),
+                    source: e,
+                })?;
+                let digest = checksum::sha256_file(&target)?;
+                (digest.size, digest.sha256)
+            };
+            Ok((
+                record(
+                    artifact,
+                    asset.clone(),
+                    "file",
+                    Some(asset.clone()),
+                    size,
+                    sha,
+                    media_type(&asset),
+                ),
+                format!("{verb} {asset} from {path}"),
+            ))
+        }
+        ArtifactKind::Npm => {
+            let path = required(artifact, &artifact.path, "path")?;
+            let dir = files::inside(root, &name, path)?;
+            if request.dry_run {
+                let list = npm_pack::file_list(&dir)?;
+                return Ok((
+                    record(
+                        artifact,
+                        name.clone(),
+                        "npm",
+                        None,
+                        0,
+                        String::new(),
+                        "application/gzip",
+                    ),
+                    format!("{verb} the npm package in {path} ({} file(s))", list.len()),
+                ));
+            }
+            let packed = npm_pack::pack(&dir, &request.plan.version, dist)?;
+            let digest = checksum::sha256_file(&packed.tarball)?;
+            Ok((
+                record(
+                    artifact,
+                    packed.file_name.clone(),
+                    "npm",
+                    Some(packed.file_name.clone()),
+                    digest.size,
+                    digest.sha256,
+                    "application/gzip",
+                ),
+                format!(
+                    "{verb} {} ({}@{}, {} file(s), {})",
+                    packed.file_name,
+                    packed.name,
+                    packed.version,
+                    packed.files.len(),
+                    packed.integrity
+                ),
+            ))
+        }
+        ArtifactKind::Image => {
+            let image = required(artifact, &artifact.image, "image")?;
+            let reference = format!("{image}:{}", request.plan.version);
+            match (&artifact.oci_layout, &artifact.context) {
+                (Some(layout), None) => {
+                    let source = files::inside(root, &name, layout)?;
+                    let summary = oci::validate(&name, &source)?;
+                    let hex = summary.digest.trim_start_matches("sha256:").to_string();
+                    let stored = if request.dry_run {
+                        None
+                    } else {
+                        let target = dist.join("oci").join(image.replace(['/', ':'], "_"));
+                        if source.is_file() {
+                            std::fs::create_dir_all(dist.join("oci")).map_err(|e| Error::WriteFile {
+                                path: dist.join("oci"),
+                                source: e,
+                            })?;
+                            std::fs::copy(&source, &target).map_err(|e| Error::WriteFile {
+                                path: target.clone(),
+                                source: e,
+                            })?;
+                        } else {
+                            copy_dir(&source, &target)?;
+                        }
+                        Some(
+                            target
+                                .strip_prefix(dist)
+                                .unwrap_or(&target)
+                                .to_string_lossy()
+                                .into_owned(),
+                        )
+                    };
+                    Ok((
+                        record(
+                            artifact,
+                            reference.clone(),
+                            "image",
+                            stored,
+                            summary.size,
+                            hex,
+                            &summary.media_type,
+                        ),
+                        format!("checked the OCI layout {layout} for {reference} ({})", summary.digest),
+                    ))
+                }
+                (None, Some(context)) => {
+                    let context_dir = files::inside(root, &name, context)?;
+                    let dockerfile = artifact
+                        .dockerfile
+                        .clone()
+                        .unwrap_or_else(|| format!("{}/Dockerfile", context.trim_end_matches('/')));
+                    let dockerfile_path = files::inside(root, &name, &dockerfile)?;
+                    let in_context = dockerfile_path
+                        .strip_prefix(&context_dir)
+                        .map_err(|_| {
+                            Error::input(
+                                format!("artifact {name:?}"),
+                                format!("dockerfile {dockerfile:?} must be inside the context {context:?}"),
+                            )
+                        })?
+                        .to_string_lossy()
+                        .into_owned();
+                    if request.dry_run {
+                        return Ok((
+                            record(
+                                artifact,
+                                reference.clone(),
+                                "image",
+                                None,
+                                0,
+                                String::new(),
+                                "application/vnd.docker.distribution.manifest.v2+json",
+                            ),
+                            format!("{verb} {reference} from {dockerfile}"),
+                        ));
+                    }
+                    let built = docker::build(request.docker_host.as_deref(), &context_dir, &in_context, &reference)?;
+                    let hex = built.id.trim_start_matches("sha256:").to_string();
+                    Ok((
+                        record(
+                            artifact,
+                            reference.clone(),
+                            "image",
+                            None,
+                            0,
+                            hex,
+                            "application/vnd.docker.distribution.manifest.v2+json",
+                        ),
+                        format!("{verb} {reference} ({})", built.id),
+                    ))
+                }
+                _ => Err(Error::input(
+                    format!("artifact {name:?}"),
+                    "kind = \"image\" needs either `oci-layout` or `context` (with an optional `dockerfile`), not both",
+                )),
+            }
+        }
+        ArtifactKind::Docs => {
+            let path = required(artifact, &artifact.path, "path")?;
+            let dir = files::inside(root, &name, path)?;
+            let mut count = 0usize;
+            let mut size = 0u64;
+            let canonical = dir.canonicalize().map_err(|source| Error::ReadFile {
+                path: dir.clone(),
+                source,
+            })?;
+            files::walk(&canonical, &dir, "", &mut |_, file| {
+                count += 1;
+                size += std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+                Ok(())
+            })?;
+            if count == 0 {
+                return Err(Error::input(
+                    format!("artifact {name:?}"),
+                    format!("the docs directory {path:?} is empty; build the site first"),
+                ));
+            }
+            Ok((
+                record(
+                    artifact,
+                    name.clone(),
+                    "docs",
+                    Some(format!("../{path}")),
+                    size,
+                    String::new(),
+                    "text/html",
+                ),
+                format!("checked the docs site {path} ({count} file(s))"),
+            ))
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    let canonical = from.canonicalize().map_err(|source| Error::ReadFile {
+        path: from.to_path_buf(),
+        source,
+    })?;
+    files::walk(&canonical, from, "", &mut |relative, path| {
+        let target = to.join(relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| Error::WriteFile {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        std::fs::copy(path, &target).map_err(|source| Error::WriteFile {
+            path: target.clone(),
+            source,
+        })?;
+        Ok(())
+    })
+}
+
+/// The root paths are relative to, and the archive time, for a package made outside a release:
+/// inside a git repository its root and HEAD's commit time; elsewhere the directory itself and
+/// 1980-01-01. `SOURCE_DATE_EPOCH` wins over both times.
+pub fn package_root(dir: &Path, source_date_epoch: Option<i64>) -> Result<(PathBuf, i64)> {
+    match crate::plan::git::GitRepo::discover(dir) {
+        Ok(repo) => {
+            let root = repo.workdir().unwrap_or_else(|| dir.to_path_buf());
+            let time = repo
+                .head_commit()
+                .and_then(|head| repo.commit(head))
+                .map(|c| c.time)
+                .unwrap_or(archive::FALLBACK_EPOCH);
+            Ok((root, source_date_epoch.unwrap_or(time)))
+        }
+        Err(_) => Ok((dir.to_path_buf(), source_date_epoch.unwrap_or(archive::FALLBACK_EPOCH))),
+    }
+}
+
+/// `tamma-release package`: packs `paths` (files, directories or globs under `root`) into `output`.
+pub fn package(
+    root: &Path,
+    output: &Path,
+    paths: &[String],
+    strip_prefix: Option<&str>,
+    epoch: i64,
+) -> Result<checksum::FileDigest> {
+    let shown = output.display().to_string();
+    let format = ArchiveFormat::for_name("--output", &shown)?;
+    let canonical_root = root.canonicalize().map_err(|source| Error::ReadFile {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    let mut globs = Vec::new();
+    for path in paths {
+        let relative = match Path::new(path).canonicalize() {
+            Ok(absolute) if Path::new(path).is_absolute() => absolute
+                .strip_prefix(&canonical_root)
+                .map(|r| r.to_string_lossy().into_owned())
+                .map_err(|_| Error::input("package", format!("{path:?} is outside {}", root.display())))?,
+            _ => path.trim_start_matches("./").trim_end_matches('/').to_string(),
+        };
+        files::check_relative("package", &relative)?;
+        globs.push(if root.join(&relative).is_dir() {
+            format!("{relative}/**")
+        } else {
+            relative
+        });
+    }
+    let matched = files::resolve(root, "package", &globs)?;
+    let entries: Vec<ArchiveEntry> = matched
+        .iter()
+        .map(|m| ArchiveEntry {
+            source: m.path.clone().into(),
+            name: files::archive_name(&m.relative, strip_prefix),
+            executable: m.executable,
+        })
+        .collect();
+    write_archive(output, format, &entries, epoch)?;
+    checksum::sha256_file(output)
+}
