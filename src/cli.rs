@@ -106,6 +106,9 @@ pub struct ReleaseArgs {
     /// (downloaded with actions/download-artifact) and build the artifacts without a platform.
     #[arg(long, value_name = "DIR", num_args = 1..)]
     pub merge: Vec<PathBuf>,
+    /// Token for the GitHub API (needs contents: write to publish).
+    #[arg(long, value_name = "TOKEN", env = "GITHUB_TOKEN", hide_env_values = true)]
+    pub github_token: Option<String>,
 }
 
 /// `checksum` flags.

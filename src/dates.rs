@@ -30,6 +30,12 @@ pub fn iso_date(seconds: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// `YYYY-MM-DD HH:MM` (UTC) for seconds since the epoch.
+pub fn iso_time(seconds: i64) -> String {
+    let (y, m, d, h, mi, _) = civil(seconds);
+    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

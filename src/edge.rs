@@ -13,7 +13,6 @@ use tamma_release::plan::changelog;
 use tamma_release::plan::query::{self, ChangelogQuery, VersionQuery};
 use tamma_release::report::{RunReport, failure_summary};
 use tamma_release::request::{Machine, Options, ReleaseRequest, Stage};
-use tamma_release::targets::github::{DryRunHost, ReleaseHost};
 
 use crate::cli::{ChangelogArgs, ChangelogFormat, ChecksumArgs, PackageArgs, VersionArgs};
 
@@ -50,16 +49,6 @@ impl Progress for StageLog {
             tracing::debug!("stage {} finished", stage.as_str());
         }
     }
-}
-
-fn release_host(request: &ReleaseRequest, command: Command) -> Result<Box<dyn ReleaseHost>, Error> {
-    if request.dry_run || command == Command::Plan || !request.stages.contains(&Stage::Publish) {
-        return Ok(Box::new(DryRunHost::default()));
-    }
-    Err(Error::input(
-        "dry-run",
-        "publishing to GitHub Releases is not in this build yet; run with --dry-run (action input dry-run: true) to see exactly what a release would do, or limit --stages to plan,prepare",
-    ))
 }
 
 /// Runs `command` with CLI flags layered over nothing else.
@@ -253,9 +242,8 @@ pub fn run_changelog(args: &ChangelogArgs, workspace: PathBuf, env: &Env) -> Exi
 }
 
 fn execute(command: Command, request: &ReleaseRequest, sinks: &Sinks) -> Result<RunReport, Error> {
-    let mut host = release_host(request, command)?;
     let mut log = StageLog { actions: sinks.actions };
-    let report = pipeline::run(command, request, host.as_mut(), &mut log)?;
+    let report = pipeline::run(command, request, &mut log)?;
     if let Some(path) = &sinks.output_file {
         outputs::append_outputs(path, &report.outputs())?;
     }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod context;
 pub mod dates;
 pub mod error;
+pub mod http;
 pub mod pipeline;
 pub mod plan;
 pub mod prepare;

@@ -102,6 +102,7 @@ fn main() -> ExitCode {
                 stages: args.stages.clone(),
                 partial: args.partial.clone(),
                 merge: (!args.merge.is_empty()).then(|| args.merge.clone()),
+                github_token: args.github_token.clone().and_then(tamma_release::secret::Secret::new),
                 ..common_options(&args.common)
             };
             run_cli(Command::Release, options, &args.common, &cli, &env)

@@ -9,7 +9,7 @@ use crate::prepare;
 use crate::report::RunReport;
 use crate::request::{ReleaseRequest, Stage};
 use crate::targets::StepRecord;
-use crate::targets::github::ReleaseHost;
+use crate::targets::github::{self, ReleaseAsset};
 
 /// Told when a stage starts and ends, so an edge can open and close log groups.
 pub trait Progress {
@@ -39,12 +39,7 @@ pub enum Command {
 
 /// Runs `command` for `request`. The `host` is the GitHub release target (the dry-run recorder in
 /// a dry run).
-pub fn run(
-    command: Command,
-    request: &ReleaseRequest,
-    host: &mut dyn ReleaseHost,
-    progress: &mut dyn Progress,
-) -> Result<RunReport> {
+pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progress) -> Result<RunReport> {
     progress.stage_started(Stage::Plan);
     let planned = (|| {
         let (config, _) = Config::load(&request.workspace, request.config_path.as_deref())?;
@@ -86,13 +81,9 @@ pub fn run(
         return Ok(report);
     }
     progress.stage_started(Stage::Publish);
-    let published = (|| {
-        let staged = host.stage(&report.plan)?;
-        host.flip(&report.plan, &staged, config.release.draft)
-    })();
-    report.steps.extend(host.steps());
+    let published = publish_stage(request, &config, &mut report);
     progress.stage_finished(Stage::Publish);
-    report.release = Some(published?);
+    published?;
     Ok(report)
 }
 
@@ -134,5 +125,39 @@ fn build_stage(request: &ReleaseRequest, config: &Config, report: &mut RunReport
         });
     }
     report.build = Some(outcome.manifest);
+    Ok(())
+}
+
+/// The files the build stage made that go on the release: archives, files, npm tarballs, sums.
+fn release_assets(request: &ReleaseRequest, report: &RunReport) -> Vec<ReleaseAsset> {
+    let dist = build::dist_dir(&request.workspace);
+    let Some(manifest) = &report.build else {
+        return Vec::new();
+    };
+    manifest
+        .artifacts
+        .iter()
+        .filter(|a| matches!(a.kind.as_str(), "archive" | "file" | "npm" | "checksums"))
+        .filter_map(|a| {
+            Some(ReleaseAsset {
+                name: a.name.clone(),
+                path: dist.join(a.path.as_ref()?),
+                sha256: a.sha256.clone(),
+                size: a.size,
+                media_type: a.media_type.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Stages the GitHub release with its assets and flips it to published.
+fn publish_stage(request: &ReleaseRequest, config: &Config, report: &mut RunReport) -> Result<()> {
+    let mut host = github::release_host(config, request)?;
+    let assets = release_assets(request, report);
+    let result = host
+        .stage(&report.plan, &assets)
+        .and_then(|staged| host.flip(&report.plan, &staged, config.release.draft));
+    report.steps.extend(host.steps());
+    report.release = Some(result?);
     Ok(())
 }

@@ -44,8 +44,25 @@ impl RunReport {
                 "release-id",
                 release.and_then(|r| r.id).map(|id| id.to_string()).unwrap_or_default(),
             ),
+            (
+                "upload-url",
+                release.and_then(|r| r.upload_url.clone()).unwrap_or_default(),
+            ),
+            ("assets", self.assets_json()),
             ("changelog", plan.changelog.clone()),
         ]
+    }
+
+    /// `{name: {url, size, sha256}}` for the verified assets.
+    pub fn assets_json(&self) -> String {
+        let mut map = serde_json::Map::new();
+        for asset in self.release.iter().flat_map(|r| &r.assets) {
+            map.insert(
+                asset.name.clone(),
+                serde_json::json!({"url": asset.url, "size": asset.size, "sha256": asset.sha256}),
+            );
+        }
+        serde_json::Value::Object(map).to_string()
     }
 
     /// The Markdown job summary, never over [`SUMMARY_LIMIT`] bytes.
@@ -89,7 +106,20 @@ impl RunReport {
         for target in &plan.targets {
             head.push_str(&format!("- **{}**: {}\n", target.name, target.description));
         }
+        let published = self.release.as_ref().map(|r| r.assets.as_slice()).unwrap_or_default();
         match &self.build {
+            _ if !published.is_empty() => {
+                head.push_str("\n### Assets\n\n| Asset | Size | SHA-256 |\n|---|---:|---|\n");
+                for asset in published {
+                    head.push_str(&format!(
+                        "| [{}]({}) | {} | `{}` |\n",
+                        table_cell(&asset.name),
+                        asset.url,
+                        human_size(asset.size),
+                        asset.sha256
+                    ));
+                }
+            }
             Some(build) if !self.dry_run && !build.artifacts.is_empty() => {
                 head.push_str("\n### Artifacts\n\n| Name | Kind | Size | SHA-256 |\n|---|---|---:|---|\n");
                 for artifact in &build.artifacts {

@@ -80,6 +80,8 @@ pub struct Options {
     pub partial: Option<String>,
     /// `--merge DIR...`: merge partial manifests from these directories.
     pub merge: Option<Vec<PathBuf>>,
+    /// `--github-token` / `GITHUB_TOKEN` / input `github-token`.
+    pub github_token: Option<crate::secret::Secret>,
 }
 
 impl Options {
@@ -94,6 +96,7 @@ impl Options {
             stages: self.stages.or(lower.stages),
             partial: self.partial.or(lower.partial),
             merge: self.merge.or(lower.merge),
+            github_token: self.github_token.or(lower.github_token),
         }
     }
 }
@@ -117,6 +120,8 @@ pub struct ReleaseRequest {
     pub selection: crate::build::Selection,
     /// What the edge knows of the machine: SOURCE_DATE_EPOCH, DOCKER_HOST.
     pub machine: Machine,
+    /// The token for GitHub, when one was given.
+    pub github_token: Option<crate::secret::Secret>,
 }
 
 /// Facts about the machine the edge reads from the environment for the library.
@@ -222,6 +227,7 @@ impl ReleaseRequest {
             ci,
             selection,
             machine,
+            github_token: options.github_token,
         })
     }
 }

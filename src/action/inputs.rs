@@ -20,8 +20,6 @@ pub struct ActionInputs {
     pub command: Command,
     /// The request options from inputs (the layer below CLI flags).
     pub options: Options,
-    /// `github-token`.
-    pub github_token: Option<Secret>,
 }
 
 /// The environment variable names that may carry `name` (the runner's, then an underscore
@@ -94,10 +92,10 @@ pub fn read(env: &Env, event: &EventPayload) -> Result<ActionInputs> {
             preid: value("preid"),
             partial: None,
             merge: None,
+            github_token: action_input(env, "github-token").and_then(Secret::new),
             config,
             stages: value("stages"),
         },
-        github_token: action_input(env, "github-token").and_then(Secret::new),
     })
 }
 
@@ -119,7 +117,7 @@ mod tests {
         let inputs = read(&env(&[]), &EventPayload::default()).unwrap();
         assert_eq!(inputs.command, Command::Release);
         assert_eq!(inputs.options, Options::default());
-        assert!(inputs.github_token.is_none());
+        assert!(inputs.options.github_token.is_none());
     }
 
     #[test]

@@ -105,6 +105,14 @@ pub const OUTPUTS: &[OutputSpec] = &[
         description: "The GitHub release id; empty in a dry run.",
     },
     OutputSpec {
+        name: "upload-url",
+        description: "The release's upload URL (RFC 6570 template, as GitHub returns it); empty in a dry run.",
+    },
+    OutputSpec {
+        name: "assets",
+        description: "JSON object: asset name → `{url, size, sha256}` for every verified asset; `{}` in a dry run.",
+    },
+    OutputSpec {
         name: "changelog",
         description: "This release's changelog section (Markdown); the release notes add install instructions to it.",
     },

@@ -13,25 +13,19 @@ use crate::error::{Error, Result};
 /// The default timeout for a build command.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-/// Parses `90s`, `10m`, `1h` or plain seconds.
+/// Parses `500ms`, `90s`, `10m`, `1h` or plain seconds.
 pub fn parse_duration(key: &str, text: &str) -> Result<Duration> {
     let text = text.trim();
     let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let n: u64 = number
-        .parse()
-        .map_err(|_| Error::input(key, format!("{text:?} is not a duration; use e.g. 90s, 10m, 1h")))?;
-    let seconds = match unit.trim() {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => {
-            return Err(Error::input(
-                key,
-                format!("{text:?} is not a duration; use e.g. 90s, 10m, 1h"),
-            ));
-        }
-    };
-    Ok(Duration::from_secs(seconds))
+    let bad = || Error::input(key, format!("{text:?} is not a duration; use e.g. 500ms, 90s, 10m, 1h"));
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    Ok(match unit.trim() {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        _ => return Err(bad()),
+    })
 }
 
 /// Runs `argv` in `dir`. Output lines are logged; the last 20 go into the error on failure.
@@ -116,6 +110,7 @@ mod tests {
         assert_eq!(parse_duration("t", "90s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_duration("t", "10m").unwrap(), Duration::from_secs(600));
         assert_eq!(parse_duration("t", "2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("t", "250ms").unwrap(), Duration::from_millis(250));
         assert!(parse_duration("t", "soon").is_err());
     }
 

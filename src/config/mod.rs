@@ -35,9 +35,27 @@ pub struct Config {
     /// Files that carry the version, rewritten before anything is built.
     #[serde(default)]
     pub version: VersionConfig,
+    /// How GitHub is talked to.
+    #[serde(default)]
+    pub github: GitHubConfig,
     /// One entry per thing a release ships.
     #[serde(default, rename = "artifact", skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<ArtifactConfig>,
+}
+
+/// `[github]`: pacing and retries of API calls (the defaults follow GitHub's guidance).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GitHubConfig {
+    /// Minimum time between two write requests: `1s` (default), `500ms`... `0s` turns pacing off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_interval: Option<String>,
+    /// Wait after a rate-limit answer without `retry-after` [default: 60s].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_wait: Option<String>,
+    /// First wait before retrying a failed request; doubled each time [default: 1s].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_wait: Option<String>,
 }
 
 /// What a commit type does to the version.

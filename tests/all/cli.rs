@@ -141,7 +141,11 @@ fn bad_input_exits_2_with_one_clear_message() {
             &[],
             "cannot read",
         ),
-        (&["release", "--version", "1.0.0"], &[], "run with --dry-run"),
+        (
+            &["release", "--version", "1.0.0"],
+            &[],
+            "publishing needs to know the repository",
+        ),
         (
             &["release", "--dry-run", "--version", "0.1.0"],
             &[],

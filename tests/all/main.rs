@@ -4,6 +4,7 @@ mod action;
 mod build;
 mod cli;
 mod generated;
+mod github;
 mod image;
 mod prepare;
 mod semver_node;

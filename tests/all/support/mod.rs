@@ -2,6 +2,7 @@
 //! port of the Actions runner's `$GITHUB_OUTPUT` parser.
 
 pub mod docker;
+pub mod github;
 pub mod runner;
 
 use std::path::{Path, PathBuf};

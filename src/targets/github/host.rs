@@ -1,0 +1,320 @@
+//! Why this exists: the real GitHub Releases target. It never duplicates and always converges:
+//! find the release (published by tag, drafts by listing), or create one draft and settle a race
+//! by the lowest id; upload every asset streamed, keep one whose digest already matches, replace a
+//! `starter` or different one, verify each against GitHub's digest; publish only at flip, with
+//! `make_latest` only for the highest stable version. A re-run after success writes nothing.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::http::HttpError;
+use crate::plan::ReleasePlan;
+use crate::plan::version::release_version_of;
+use crate::targets::StepRecord;
+use crate::targets::github::client::{ApiAsset, ApiRelease, GitHubClient};
+use crate::targets::github::{HostedAsset, HostedRelease, ReleaseAsset, ReleaseHost, TARGET};
+
+/// The GitHub Releases target.
+pub struct GitHubHost {
+    client: GitHubClient,
+    tag_prefix: String,
+    steps: Vec<StepRecord>,
+    upload_attempts: u32,
+    retry_wait: Duration,
+}
+
+/// Whether GitHub would keep `name` as it is (it renames special characters and leading or
+/// trailing dots).
+pub fn name_survives(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.ends_with('.')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
+}
+
+impl GitHubHost {
+    /// A host for one repository.
+    pub fn new(client: GitHubClient, tag_prefix: &str, retry_wait: Duration) -> GitHubHost {
+        GitHubHost {
+            client,
+            tag_prefix: tag_prefix.to_string(),
+            steps: Vec::new(),
+            upload_attempts: 4,
+            retry_wait,
+        }
+    }
+
+    fn record(&mut self, action: String) {
+        tracing::info!("{action}");
+        self.steps.push(StepRecord {
+            target: TARGET.to_string(),
+            action,
+            dry_run: false,
+        });
+    }
+
+    fn drafts_for(&self, tag: &str) -> Result<Vec<ApiRelease>> {
+        let mut drafts: Vec<ApiRelease> = self
+            .client
+            .releases()?
+            .into_iter()
+            .filter(|r| r.draft && r.tag_name == tag)
+            .collect();
+        drafts.sort_by_key(|r| r.id);
+        Ok(drafts)
+    }
+
+    fn find_or_create(&mut self, plan: &ReleasePlan) -> Result<ApiRelease> {
+        if let Some(published) = self.client.release_by_tag(&plan.tag)? {
+            return Ok(published);
+        }
+        if let Some(first) = self.drafts_for(&plan.tag)?.into_iter().next() {
+            self.record(format!("found the draft release {} (id {})", plan.tag, first.id));
+            return Ok(first);
+        }
+        let ours = match self
+            .client
+            .create_draft(&plan.tag, &plan.commit, &plan.notes, plan.prerelease)
+        {
+            Ok(created) => created,
+            Err(error) => {
+                // The create may have happened even though the answer was lost: look before failing.
+                match self.drafts_for(&plan.tag)?.into_iter().next() {
+                    Some(found) => found,
+                    None => return Err(error),
+                }
+            }
+        };
+        // Another run may have created a draft for the same tag at the same time: the lowest id wins,
+        // and only the loser removes its own.
+        let drafts = self.drafts_for(&plan.tag)?;
+        if let Some(winner) = drafts.first()
+            && winner.id != ours.id
+        {
+            self.client.delete_release(ours.id)?;
+            self.record(format!(
+                "another run created the draft for {} first; using it (id {})",
+                plan.tag, winner.id
+            ));
+            return Ok(winner.clone());
+        }
+        self.record(format!("created the draft release {} (id {})", plan.tag, ours.id));
+        Ok(ours)
+    }
+
+    fn matches(asset: &ApiAsset, wanted: &ReleaseAsset) -> bool {
+        asset.state == "uploaded"
+            && match &asset.digest {
+                Some(digest) => digest.eq_ignore_ascii_case(&format!("sha256:{}", wanted.sha256)),
+                None => asset.size == wanted.size,
+            }
+    }
+
+    fn upload(&mut self, release: &ApiRelease, wanted: &ReleaseAsset) -> Result<ApiAsset> {
+        let mut last_error = String::new();
+        for attempt in 1..=self.upload_attempts {
+            match self
+                .client
+                .upload(&release.upload_url, &wanted.name, &wanted.path, &wanted.media_type)
+            {
+                Ok(asset) => {
+                    if let Some(digest) = &asset.digest
+                        && !digest.eq_ignore_ascii_case(&format!("sha256:{}", wanted.sha256))
+                    {
+                        self.client.delete_asset(asset.id, &asset.name)?;
+                        return Err(Error::Failed(format!(
+                            "GitHub stored {} with digest {digest}, not sha256:{}; the upload was removed — re-run to try again",
+                            wanted.name, wanted.sha256
+                        )));
+                    }
+                    return Ok(asset);
+                }
+                Err(HttpError::Status { status, body })
+                    if status == 422 && body.contains("already_exists") || status >= 500 =>
+                {
+                    last_error = format!("HTTP {status}");
+                }
+                Err(HttpError::Transport(e)) => last_error = e,
+                Err(HttpError::RateLimited { reset }) => {
+                    return Err(Error::Failed(format!(
+                        "uploading {}: {}",
+                        wanted.name,
+                        HttpError::RateLimited { reset }
+                    )));
+                }
+                Err(e @ HttpError::Status { .. }) => {
+                    return Err(Error::Failed(format!("uploading {}: {e}", wanted.name)));
+                }
+            }
+            // A failed upload can leave a `starter` asset that makes the next try fail with 422:
+            // remove whatever is there under this name, wait, try again.
+            tracing::warn!(
+                "uploading {} failed ({last_error}); cleaning up and retrying ({attempt}/{})",
+                wanted.name,
+                self.upload_attempts
+            );
+            for stale in self
+                .client
+                .assets(release.id)?
+                .into_iter()
+                .filter(|a| a.name == wanted.name)
+            {
+                self.client.delete_asset(stale.id, &stale.name)?;
+                self.record(format!("removed the half-uploaded {} ({})", stale.name, stale.state));
+            }
+            std::thread::sleep(self.retry_wait * attempt);
+        }
+        Err(Error::Failed(format!(
+            "uploading {} failed {} times ({last_error}); nothing was published — re-run to resume",
+            wanted.name, self.upload_attempts
+        )))
+    }
+}
+
+impl ReleaseHost for GitHubHost {
+    fn stage(&mut self, plan: &ReleasePlan, assets: &[ReleaseAsset]) -> Result<HostedRelease> {
+        if let Some(bad) = assets.iter().find(|a| !name_survives(&a.name)) {
+            return Err(Error::input(
+                "artifact",
+                format!(
+                    "GitHub would rename the asset {:?}; use letters, digits and . _ - + (not at the start or end: .)",
+                    bad.name
+                ),
+            ));
+        }
+        if let Some(commit) = self.client.tag_commit(&plan.tag)?
+            && commit != plan.commit
+        {
+            return Err(Error::input(
+                "version",
+                format!(
+                    "the tag {} on GitHub points at {commit}, but this release was built from {}; release another version",
+                    plan.tag, plan.commit
+                ),
+            ));
+        }
+        let mut release = self.find_or_create(plan)?;
+        let locked = !release.draft && release.immutable == Some(true);
+        if release.draft && release.body.as_deref() != Some(plan.notes.as_str()) {
+            release = self.client.update(
+                release.id,
+                &json!({"body": plan.notes, "prerelease": plan.prerelease}),
+                "updating the notes",
+            )?;
+            self.record(format!("updated the notes of {}", plan.tag));
+        }
+        let existing = self.client.assets(release.id)?;
+        let mut hosted = Vec::new();
+        for wanted in assets {
+            let found = existing.iter().find(|a| a.name == wanted.name);
+            let asset = match found {
+                Some(asset) if Self::matches(asset, wanted) => asset.clone(),
+                Some(_) | None if locked => {
+                    return Err(Error::Failed(format!(
+                        "{} is published and immutable but lacks {} with this content; immutable releases cannot change — release another version",
+                        plan.tag, wanted.name
+                    )));
+                }
+                Some(stale) => {
+                    self.client.delete_asset(stale.id, &stale.name)?;
+                    self.record(format!("removed {} ({}, another content)", stale.name, stale.state));
+                    let uploaded = self.upload(&release, wanted)?;
+                    self.record(format!("uploaded {} ({} bytes, verified)", wanted.name, wanted.size));
+                    uploaded
+                }
+                None => {
+                    let uploaded = self.upload(&release, wanted)?;
+                    self.record(format!("uploaded {} ({} bytes, verified)", wanted.name, wanted.size));
+                    uploaded
+                }
+            };
+            hosted.push(HostedAsset {
+                name: asset.name,
+                url: asset.browser_download_url,
+                size: asset.size,
+                sha256: wanted.sha256.clone(),
+            });
+        }
+        if release.draft {
+            for stale in existing.iter().filter(|a| !assets.iter().any(|w| w.name == a.name)) {
+                self.client.delete_asset(stale.id, &stale.name)?;
+                self.record(format!("removed {}, which this release does not ship", stale.name));
+            }
+        }
+        Ok(HostedRelease {
+            id: Some(release.id),
+            url: Some(release.html_url),
+            upload_url: Some(release.upload_url),
+            draft: release.draft,
+            assets: hosted,
+        })
+    }
+
+    fn flip(&mut self, plan: &ReleasePlan, staged: &HostedRelease, keep_draft: bool) -> Result<HostedRelease> {
+        let Some(id) = staged.id else { return Ok(staged.clone()) };
+        if !staged.draft {
+            return Ok(staged.clone());
+        }
+        if keep_draft {
+            self.record(format!("left {} as a draft (release.draft = true)", plan.tag));
+            return Ok(staged.clone());
+        }
+        if self.client.tag_commit(&plan.tag)?.is_none() {
+            self.client.create_tag(&plan.tag, &plan.commit)?;
+            self.record(format!(
+                "created the tag {} at {}",
+                plan.tag,
+                &plan.commit[..plan.commit.len().min(12)]
+            ));
+        }
+        let make_latest = if plan.prerelease {
+            false
+        } else {
+            let ours = semver::Version::parse(&plan.version).map_err(|e| Error::Failed(e.to_string()))?;
+            match self.client.latest()? {
+                Some(latest) => {
+                    release_version_of(&latest.tag_name, &self.tag_prefix).is_none_or(|theirs| ours > theirs)
+                }
+                None => true,
+            }
+        };
+        let payload = json!({"draft": false, "prerelease": plan.prerelease, "make_latest": if make_latest { "true" } else { "false" }});
+        let published = self.client.update(id, &payload, &format!("publishing {}", plan.tag))?;
+        self.record(format!(
+            "published {}{}",
+            plan.tag,
+            if plan.prerelease {
+                " as a prerelease"
+            } else if make_latest {
+                " as the latest release"
+            } else {
+                " (not latest: a higher release exists)"
+            }
+        ));
+        Ok(HostedRelease {
+            id: Some(published.id),
+            url: Some(published.html_url),
+            upload_url: staged.upload_url.clone(),
+            draft: false,
+            assets: staged.assets.clone(),
+        })
+    }
+
+    fn steps(&self) -> Vec<StepRecord> {
+        self.steps.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_github_keeps() {
+        assert!(super::name_survives("widget-1.2.3-linux-x64.tar.gz"));
+        assert!(super::name_survives("SHA256SUMS"));
+        for bad in ["my tool.zip", ".hidden", "trailing.", "ümlaut.zip", "a#b"] {
+            assert!(!super::name_survives(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Why this exists: GitHub Releases is the one target every release has. The pipeline talks to it
+//! through [`ReleaseHost`]: stage (find or create a draft, upload and verify every asset) and flip
+//! (publish it), so that a dry run and tests can stand in for GitHub.
+
+pub mod client;
+pub mod host;
+
+use crate::error::Result;
+use crate::plan::ReleasePlan;
+use crate::targets::StepRecord;
+
+/// The target's name in plans, journals and summaries.
+pub const TARGET: &str = "github-release";
+
+/// A file to attach to the release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseAsset {
+    /// The asset name.
+    pub name: String,
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Lower-case hex SHA-256.
+    pub sha256: String,
+    /// Bytes.
+    pub size: u64,
+    /// Content-Type for the upload.
+    pub media_type: String,
+}
+
+/// An asset as the host holds it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HostedAsset {
+    /// The name.
+    pub name: String,
+    /// The download URL.
+    pub url: String,
+    /// Bytes.
+    pub size: u64,
+    /// Lower-case hex SHA-256.
+    pub sha256: String,
+}
+
+/// A release as the host knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct HostedRelease {
+    /// GitHub's numeric id; `None` in a dry run.
+    pub id: Option<u64>,
+    /// The release page; `None` in a dry run.
+    pub url: Option<String>,
+    /// Where assets are uploaded; `None` in a dry run.
+    pub upload_url: Option<String>,
+    /// Whether the release is (still) a draft.
+    pub draft: bool,
+    /// The assets, verified.
+    pub assets: Vec<HostedAsset>,
+}
+
+/// What the pipeline needs from a release host.
+pub trait ReleaseHost {
+    /// Finds the release for the plan's tag (published or draft) or creates a draft carrying the
+    /// notes, and makes its assets exactly `assets`, each verified by digest.
+    fn stage(&mut self, plan: &ReleasePlan, assets: &[ReleaseAsset]) -> Result<HostedRelease>;
+    /// Publishes the staged draft, unless `keep_draft`.
+    fn flip(&mut self, plan: &ReleasePlan, staged: &HostedRelease, keep_draft: bool) -> Result<HostedRelease>;
+    /// What was done so far.
+    fn steps(&self) -> Vec<StepRecord>;
+}
+
+/// Records what would be done and does nothing: how `--dry-run` walks the real pipeline.
+#[derive(Debug, Default)]
+pub struct DryRunHost {
+    steps: Vec<StepRecord>,
+}
+
+impl DryRunHost {
+    fn record(&mut self, action: String) {
+        self.steps.push(StepRecord {
+            target: TARGET.to_string(),
+            action,
+            dry_run: true,
+        });
+    }
+}
+
+impl ReleaseHost for DryRunHost {
+    fn stage(&mut self, plan: &ReleasePlan, assets: &[ReleaseAsset]) -> Result<HostedRelease> {
+        let on = plan
+            .repository
+            .as_deref()
+            .map(|r| format!(" on {r}"))
+            .unwrap_or_default();
+        self.record(format!(
+            "find the release for {}{on}, or create it as a draft with {} bytes of notes",
+            plan.tag,
+            plan.notes.len()
+        ));
+        if let Some(bad) = assets.iter().find(|a| !host::name_survives(&a.name)) {
+            return Err(crate::error::Error::input(
+                "artifact",
+                format!(
+                    "GitHub would rename the asset {:?}; use letters, digits and . _ - + (not at the start or end: .)",
+                    bad.name
+                ),
+            ));
+        }
+        for asset in assets {
+            self.record(format!(
+                "upload {} ({} bytes) and verify its sha256 against GitHub's digest",
+                asset.name, asset.size
+            ));
+        }
+        Ok(HostedRelease {
+            draft: true,
+            ..HostedRelease::default()
+        })
+    }
+
+    fn flip(&mut self, plan: &ReleasePlan, staged: &HostedRelease, keep_draft: bool) -> Result<HostedRelease> {
+        if keep_draft {
+            self.record(format!("leave {} as a draft (release.draft = true)", plan.tag));
+        } else {
+            let kind = if plan.prerelease {
+                "as a prerelease"
+            } else {
+                "as the latest release if it is the highest"
+            };
+            self.record(format!("publish {} {kind}", plan.tag));
+        }
+        Ok(HostedRelease {
+            draft: keep_draft,
+            ..staged.clone()
+        })
+    }
+
+    fn steps(&self) -> Vec<StepRecord> {
+        self.steps.clone()
+    }
+}
+
+/// The GitHub target for a release: the dry-run recorder, or the real API with the policy from
+/// `[github]`. Publishing needs a repository and a token; both are checked here, before anything.
+pub fn release_host(
+    config: &crate::config::Config,
+    request: &crate::request::ReleaseRequest,
+) -> Result<Box<dyn ReleaseHost>> {
+    use crate::build::command::parse_duration;
+    use crate::error::Error;
+    if request.dry_run {
+        return Ok(Box::new(DryRunHost::default()));
+    }
+    let repository = request.ci.repository.clone().ok_or_else(|| {
+        Error::input(
+            "GITHUB_REPOSITORY",
+            "publishing needs to know the repository: set GITHUB_REPOSITORY=owner/name (Actions sets it)",
+        )
+    })?;
+    let token = request.github_token.clone().ok_or_else(|| {
+        Error::input("github-token", "publishing to GitHub needs a token: input github-token (default ${{ github.token }}), or GITHUB_TOKEN / --github-token locally")
+    })?;
+    let github = &config.github;
+    let mut policy = crate::http::HttpPolicy::default();
+    if let Some(text) = &github.write_interval {
+        policy.write_interval = parse_duration("github.write-interval", text)?;
+    }
+    if let Some(text) = &github.rate_limit_wait {
+        policy.rate_limit_wait = parse_duration("github.rate-limit-wait", text)?;
+    }
+    if let Some(text) = &github.retry_wait {
+        policy.backoff = parse_duration("github.retry-wait", text)?;
+    }
+    let retry_wait = policy.backoff;
+    let http = crate::http::Http::new(policy, concat!("tamma-release/", env!("CARGO_PKG_VERSION")))
+        .map_err(|e| Error::Failed(format!("cannot set up the HTTP client: {e}")))?;
+    let api = request
+        .ci
+        .api_url
+        .clone()
+        .unwrap_or_else(|| "https://api.github.com".to_string());
+    let client = client::GitHubClient::new(http, &api, &repository, Some(token));
+    Ok(Box::new(host::GitHubHost::new(
+        client,
+        &config.release.tag_prefix,
+        retry_wait,
+    )))
+}

@@ -1,0 +1,363 @@
+//! A stateful stand-in for GitHub's REST API, built on wiremock: releases (drafts invisible to
+//! get-by-tag), assets with `state` and `digest`, an `upload_url` on an uploads path, git refs,
+//! "latest", 401 for a wrong token, 422 `already_exists` — and injected faults: 5xx, a 502 that
+//! leaves a `starter` asset, 403 with `retry-after`. Every request is logged so tests can count
+//! writes; an unknown route answers 501 and is remembered as unexpected.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub const TOKEN: &str = "ghs_FakeGitHubToken0123456789";
+pub const REPO: &str = "acme/widget";
+
+#[derive(Debug, Clone)]
+pub struct FakeAsset {
+    pub id: u64,
+    pub name: String,
+    pub state: String,
+    pub size: u64,
+    pub digest: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FakeRelease {
+    pub id: u64,
+    pub tag: String,
+    pub draft: bool,
+    pub prerelease: bool,
+    pub body: String,
+    pub assets: Vec<FakeAsset>,
+}
+
+/// What goes wrong, once, for the first request whose method matches and whose path contains
+/// `path`.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    Status {
+        method: &'static str,
+        path: &'static str,
+        status: u16,
+    },
+    StarterThen502 {
+        path: &'static str,
+    },
+    RetryAfter {
+        method: &'static str,
+        path: &'static str,
+        seconds: u64,
+    },
+}
+
+#[derive(Default)]
+pub struct State {
+    pub releases: Vec<FakeRelease>,
+    pub tags: BTreeMap<String, String>,
+    pub latest: Option<u64>,
+    pub faults: Vec<Fault>,
+    pub log: Vec<(String, String)>,
+    pub unexpected: Vec<String>,
+    next_id: u64,
+    base: String,
+}
+
+impl State {
+    pub fn writes(&self) -> usize {
+        self.log.iter().filter(|(m, _)| m != "GET").count()
+    }
+
+    fn release_json(&self, r: &FakeRelease) -> Value {
+        let base = &self.base;
+        json!({
+            "url": format!("{base}/repos/{REPO}/releases/{}", r.id), "html_url": format!("https://github.com/{REPO}/releases/tag/{}", r.tag),
+            "assets_url": format!("{base}/repos/{REPO}/releases/{}/assets", r.id),
+            "upload_url": format!("{base}/uploads/repos/{REPO}/releases/{}/assets{{?name,label}}", r.id),
+            "id": r.id, "node_id": format!("RE_{}", r.id), "tag_name": r.tag, "target_commitish": "main", "name": r.tag,
+            "draft": r.draft, "prerelease": r.prerelease, "body": r.body, "immutable": false,
+            "assets": r.assets.iter().map(|a| self.asset_json(a)).collect::<Vec<_>>(),
+        })
+    }
+
+    fn asset_json(&self, a: &FakeAsset) -> Value {
+        json!({
+            "url": format!("{}/repos/{REPO}/releases/assets/{}", self.base, a.id), "id": a.id, "node_id": format!("RA_{}", a.id),
+            "name": a.name, "state": a.state, "size": a.size, "digest": a.digest, "content_type": "application/octet-stream",
+            "download_count": 0, "browser_download_url": format!("https://github.com/{REPO}/releases/download/x/{}", a.name),
+        })
+    }
+
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+}
+
+fn not_found() -> ResponseTemplate {
+    ResponseTemplate::new(404)
+        .set_body_json(json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}))
+}
+
+fn already_exists(resource: &str) -> ResponseTemplate {
+    ResponseTemplate::new(422).set_body_json(json!({"message": "Validation Failed", "errors": [{"resource": resource, "code": "already_exists", "field": "name"}]}))
+}
+
+struct Router(Arc<Mutex<State>>);
+
+impl Respond for Router {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut state = self.0.lock().unwrap();
+        let method = request.method.to_string();
+        let path = request.url.path().to_string();
+        state.log.push((method.clone(), path.clone()));
+        let auth = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        if auth != format!("Bearer {TOKEN}") {
+            return ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"}));
+        }
+        if let Some(index) = state.faults.iter().position(|f| match f {
+            Fault::Status { method: m, path: p, .. } | Fault::RetryAfter { method: m, path: p, .. } => {
+                *m == method && path.contains(p)
+            }
+            Fault::StarterThen502 { path: p } => method == "POST" && path.contains(p),
+        }) {
+            let fault = state.faults.remove(index);
+            match fault {
+                Fault::Status { status, .. } => {
+                    return ResponseTemplate::new(status).set_body_json(json!({"message": "Server Error"}));
+                }
+                Fault::RetryAfter { seconds, .. } => {
+                    return ResponseTemplate::new(403)
+                        .insert_header("retry-after", seconds.to_string().as_str())
+                        .set_body_json(json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}));
+                }
+                Fault::StarterThen502 { .. } => {
+                    let name = request
+                        .url
+                        .query_pairs()
+                        .find(|(k, _)| k == "name")
+                        .map(|(_, v)| v.into_owned())
+                        .unwrap_or_default();
+                    let release_id: u64 = path.split('/').rev().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+                    let id = state.id();
+                    if let Some(release) = state.releases.iter_mut().find(|r| r.id == release_id) {
+                        release.assets.push(FakeAsset {
+                            id,
+                            name,
+                            state: "starter".into(),
+                            size: 0,
+                            digest: None,
+                        });
+                    }
+                    return ResponseTemplate::new(502).set_body_string("Bad Gateway");
+                }
+            }
+        }
+        let prefix = format!("/repos/{REPO}");
+        let upload_prefix = format!("/uploads/repos/{REPO}");
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        if let Some(rest) = path.strip_prefix(&upload_prefix) {
+            let release_id: u64 = rest
+                .trim_start_matches("/releases/")
+                .trim_end_matches("/assets")
+                .parse()
+                .unwrap_or(0);
+            let name = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "name")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            let declared: Option<usize> = request
+                .headers
+                .get("content-length")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok());
+            if declared != Some(request.body.len()) {
+                return ResponseTemplate::new(400)
+                    .set_body_json(json!({"message": "Content-Length is required and must match"}));
+            }
+            let digest = format!(
+                "sha256:{}",
+                Sha256::digest(&request.body)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            );
+            let id = state.id();
+            let Some(release) = state.releases.iter_mut().find(|r| r.id == release_id) else {
+                return not_found();
+            };
+            if release.assets.iter().any(|a| a.name == name) {
+                return already_exists("ReleaseAsset");
+            }
+            let asset = FakeAsset {
+                id,
+                name,
+                state: "uploaded".into(),
+                size: request.body.len() as u64,
+                digest: Some(digest),
+            };
+            release.assets.push(asset.clone());
+            let json = state.asset_json(&asset);
+            return ResponseTemplate::new(201).set_body_json(json);
+        }
+        let Some(rest) = path.strip_prefix(&prefix) else {
+            state.unexpected.push(format!("{method} {path}"));
+            return ResponseTemplate::new(501);
+        };
+        let rest = rest.to_string();
+        match (method.as_str(), rest.as_str()) {
+            ("GET", "/releases") => {
+                let list: Vec<Value> = state.releases.iter().rev().map(|r| state.release_json(r)).collect();
+                ResponseTemplate::new(200).set_body_json(list)
+            }
+            ("GET", "/releases/latest") => match state.latest.and_then(|id| state.releases.iter().find(|r| r.id == id))
+            {
+                Some(r) => ResponseTemplate::new(200).set_body_json(state.release_json(r)),
+                None => not_found(),
+            },
+            ("POST", "/releases") => {
+                let tag = body["tag_name"].as_str().unwrap_or_default().to_string();
+                if state.releases.iter().any(|r| r.tag == tag && !r.draft) {
+                    return already_exists("Release");
+                }
+                let id = state.id();
+                let release = FakeRelease {
+                    id,
+                    tag,
+                    draft: body["draft"].as_bool().unwrap_or(false),
+                    prerelease: body["prerelease"].as_bool().unwrap_or(false),
+                    body: body["body"].as_str().unwrap_or_default().to_string(),
+                    assets: vec![],
+                };
+                state.releases.push(release.clone());
+                ResponseTemplate::new(201).set_body_json(state.release_json(&release))
+            }
+            ("POST", "/git/refs") => {
+                let tag = body["ref"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_start_matches("refs/tags/")
+                    .to_string();
+                if state.tags.contains_key(&tag) {
+                    return already_exists("Reference");
+                }
+                state
+                    .tags
+                    .insert(tag, body["sha"].as_str().unwrap_or_default().to_string());
+                ResponseTemplate::new(201).set_body_json(json!({"ref": body["ref"]}))
+            }
+            (m, r) if r.starts_with("/releases/tags/") && m == "GET" => {
+                let tag = r.trim_start_matches("/releases/tags/");
+                match state.releases.iter().find(|x| x.tag == tag && !x.draft) {
+                    Some(x) => ResponseTemplate::new(200).set_body_json(state.release_json(x)),
+                    None => not_found(),
+                }
+            }
+            (m, r) if r.starts_with("/git/ref/tags/") && m == "GET" => {
+                let tag = r.trim_start_matches("/git/ref/tags/");
+                match state.tags.get(tag) {
+                    Some(sha) => ResponseTemplate::new(200).set_body_json(
+                        json!({"ref": format!("refs/tags/{tag}"), "object": {"sha": sha, "type": "commit"}}),
+                    ),
+                    None => not_found(),
+                }
+            }
+            (m, r) if r.starts_with("/releases/assets/") && m == "DELETE" => {
+                let id: u64 = r.trim_start_matches("/releases/assets/").parse().unwrap_or(0);
+                for release in &mut state.releases {
+                    release.assets.retain(|a| a.id != id);
+                }
+                ResponseTemplate::new(204)
+            }
+            (m, r) if r.ends_with("/assets") && m == "GET" => {
+                let id: u64 = r
+                    .trim_start_matches("/releases/")
+                    .trim_end_matches("/assets")
+                    .parse()
+                    .unwrap_or(0);
+                match state.releases.iter().find(|x| x.id == id) {
+                    Some(x) => ResponseTemplate::new(200)
+                        .set_body_json(x.assets.iter().map(|a| state.asset_json(a)).collect::<Vec<_>>()),
+                    None => not_found(),
+                }
+            }
+            (m, r) if r.starts_with("/releases/") && (m == "PATCH" || m == "DELETE") => {
+                let id: u64 = r.trim_start_matches("/releases/").parse().unwrap_or(0);
+                if m == "DELETE" {
+                    state.releases.retain(|x| x.id != id);
+                    return ResponseTemplate::new(204);
+                }
+                let Some(index) = state.releases.iter().position(|x| x.id == id) else {
+                    return not_found();
+                };
+                let release = &mut state.releases[index];
+                if let Some(b) = body["body"].as_str() {
+                    release.body = b.to_string();
+                }
+                if let Some(p) = body["prerelease"].as_bool() {
+                    release.prerelease = p;
+                }
+                if let Some(d) = body["draft"].as_bool() {
+                    release.draft = d;
+                }
+                let latest = body["make_latest"].as_str() == Some("true") && !release.draft && !release.prerelease;
+                let release = release.clone();
+                if latest {
+                    state.latest = Some(id);
+                }
+                ResponseTemplate::new(200).set_body_json(state.release_json(&release))
+            }
+            _ => {
+                state.unexpected.push(format!("{method} {path}"));
+                ResponseTemplate::new(501)
+            }
+        }
+    }
+}
+
+/// A running fake with its own runtime.
+pub struct FakeGitHub {
+    pub state: Arc<Mutex<State>>,
+    pub uri: String,
+    _server: MockServer,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl FakeGitHub {
+    pub fn start() -> FakeGitHub {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let state = Arc::new(Mutex::new(State::default()));
+        let server = runtime.block_on(async {
+            let server = MockServer::start().await;
+            Mock::given(wiremock::matchers::any())
+                .respond_with(Router(state.clone()))
+                .mount(&server)
+                .await;
+            server
+        });
+        let uri = server.uri();
+        state.lock().unwrap().base = uri.clone();
+        FakeGitHub {
+            state,
+            uri,
+            _server: server,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().unwrap())
+    }
+}
