@@ -97,6 +97,11 @@ fn release_publishes_once_and_a_rerun_writes_nothing() {
         assert_eq!(s.latest, Some(s.releases[0].id), "the highest stable release is latest");
         // draft create, 3 uploads, tag, publish: assets + 3 writes, within the assets + 6.
         assert_eq!(s.writes(), 6, "{:?}", s.log);
+        assert!(
+            s.log.len() <= 3 + 6,
+            "API requests per release at most assets + 6: {:?}",
+            s.log
+        );
     });
     let writes_before = fake.with(|s| s.writes());
     assert_ok(&release(&repo, &fake, &["--version", "1.0.0"]));
@@ -284,5 +289,43 @@ fn refusals_before_anything_is_written() {
     fake.with(|s| {
         assert_eq!(s.writes(), 0, "nothing was written: {:?}", s.log);
         assert!(s.releases.is_empty());
+    });
+}
+
+#[test]
+fn a_gibibyte_asset_streams_in_bounded_memory() {
+    let repo = TestRepo::new();
+    let big = std::fs::File::create(repo.path().join("big.bin")).unwrap();
+    big.set_len(1 << 30).unwrap();
+    repo.write(
+        ".github/tamma-release.toml",
+        "[github]\nwrite-interval = \"0s\"\n\n[[artifact]]\nkind = \"file\"\npath = \"big.bin\"\n",
+    );
+    repo.commit("a", "feat: big");
+    let fake = FakeGitHub::start();
+    let rss_file = repo.path().join("rss.txt");
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(&rss_file)
+        .arg(env!("CARGO_BIN_EXE_tamma-release"))
+        .args(["release", "--version", "1.0.0"])
+        .current_dir(repo.path())
+        .env_clear()
+        .env("GITHUB_API_URL", &fake.uri)
+        .env("GITHUB_REPOSITORY", REPO)
+        .env("GITHUB_TOKEN", TOKEN)
+        .output()
+        .expect("GNU time runs (scripts/test installs it)");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let kib: u64 = std::fs::read_to_string(&rss_file).unwrap().trim().parse().unwrap();
+    assert!(kib < 64 * 1024, "peak RSS {kib} KiB while uploading 1 GiB");
+    println!(
+        "released a 1 GiB asset in {:?} with a peak RSS of {kib} KiB",
+        started.elapsed()
+    );
+    fake.with(|s| {
+        let asset = s.releases[0].assets.iter().find(|a| a.name == "big.bin").unwrap();
+        assert_eq!(asset.size, 1 << 30);
     });
 }

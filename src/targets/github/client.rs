@@ -191,20 +191,6 @@ impl GitHubClient {
         Ok(all)
     }
 
-    /// The repository's "latest" release, if any.
-    pub fn latest(&self) -> Result<Option<ApiRelease>> {
-        match self.json(
-            Method::GET,
-            true,
-            &self.repo_url("/releases/latest"),
-            None,
-            "reading the latest release",
-        )? {
-            Some(value) => Ok(Some(Self::parse(value, "reading the latest release")?)),
-            None => Ok(None),
-        }
-    }
-
     /// Creates a draft release. Not retried here: the caller checks whether it exists first.
     pub fn create_draft(&self, tag: &str, commit: &str, body: &str, prerelease: bool) -> Result<ApiRelease> {
         let what = format!("creating the draft release {tag}");

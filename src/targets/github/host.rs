@@ -23,6 +23,10 @@ pub struct GitHubHost {
     steps: Vec<StepRecord>,
     upload_attempts: u32,
     retry_wait: Duration,
+    /// Whether the tag existed on GitHub when staging began.
+    tag_exists: bool,
+    /// The highest stable published version other than this one.
+    latest_other: Option<semver::Version>,
 }
 
 /// Whether GitHub would keep `name` as it is (it renames special characters and leading or
@@ -43,6 +47,8 @@ impl GitHubHost {
             steps: Vec::new(),
             upload_attempts: 4,
             retry_wait,
+            tag_exists: false,
+            latest_other: None,
         }
     }
 
@@ -55,24 +61,30 @@ impl GitHubHost {
         });
     }
 
-    fn drafts_for(&self, tag: &str) -> Result<Vec<ApiRelease>> {
-        let mut drafts: Vec<ApiRelease> = self
-            .client
-            .releases()?
-            .into_iter()
-            .filter(|r| r.draft && r.tag_name == tag)
-            .collect();
-        drafts.sort_by_key(|r| r.id);
-        Ok(drafts)
+    /// The releases for `tag` (drafts and published), lowest id first, and whether the listing
+    /// reached the end (GitHub lists at most 1,000).
+    fn listed(&self, tag: &str) -> Result<(Vec<ApiRelease>, Vec<ApiRelease>)> {
+        let all = self.client.releases()?;
+        let mut mine: Vec<ApiRelease> = all.iter().filter(|r| r.tag_name == tag).cloned().collect();
+        mine.sort_by_key(|r| r.id);
+        Ok((mine, all))
     }
 
-    fn find_or_create(&mut self, plan: &ReleasePlan) -> Result<ApiRelease> {
-        if let Some(published) = self.client.release_by_tag(&plan.tag)? {
-            return Ok(published);
+    /// Finds the release for the plan's tag or creates one draft. Returns it, whether we created
+    /// it (so it has no assets yet), and every release seen (for `make_latest`).
+    fn find_or_create(&mut self, plan: &ReleasePlan) -> Result<(ApiRelease, bool, Vec<ApiRelease>)> {
+        let (mine, all) = self.listed(&plan.tag)?;
+        if let Some(published) = mine.iter().find(|r| !r.draft) {
+            return Ok((published.clone(), false, all));
         }
-        if let Some(first) = self.drafts_for(&plan.tag)?.into_iter().next() {
+        if all.len() >= 1000
+            && let Some(published) = self.client.release_by_tag(&plan.tag)?
+        {
+            return Ok((published, false, all));
+        }
+        if let Some(first) = mine.into_iter().next() {
             self.record(format!("found the draft release {} (id {})", plan.tag, first.id));
-            return Ok(first);
+            return Ok((first, false, all));
         }
         let ours = match self
             .client
@@ -81,7 +93,7 @@ impl GitHubHost {
             Ok(created) => created,
             Err(error) => {
                 // The create may have happened even though the answer was lost: look before failing.
-                match self.drafts_for(&plan.tag)?.into_iter().next() {
+                match self.listed(&plan.tag)?.0.into_iter().find(|r| r.draft) {
                     Some(found) => found,
                     None => return Err(error),
                 }
@@ -89,8 +101,8 @@ impl GitHubHost {
         };
         // Another run may have created a draft for the same tag at the same time: the lowest id wins,
         // and only the loser removes its own.
-        let drafts = self.drafts_for(&plan.tag)?;
-        if let Some(winner) = drafts.first()
+        let (mine, all) = self.listed(&plan.tag)?;
+        if let Some(winner) = mine.iter().find(|r| r.draft)
             && winner.id != ours.id
         {
             self.client.delete_release(ours.id)?;
@@ -98,10 +110,10 @@ impl GitHubHost {
                 "another run created the draft for {} first; using it (id {})",
                 plan.tag, winner.id
             ));
-            return Ok(winner.clone());
+            return Ok((winner.clone(), false, all));
         }
         self.record(format!("created the draft release {} (id {})", plan.tag, ours.id));
-        Ok(ours)
+        Ok((ours, true, all))
     }
 
     fn matches(asset: &ApiAsset, wanted: &ReleaseAsset) -> bool {
@@ -184,8 +196,9 @@ impl ReleaseHost for GitHubHost {
                 ),
             ));
         }
-        if let Some(commit) = self.client.tag_commit(&plan.tag)?
-            && commit != plan.commit
+        let tag_commit = self.client.tag_commit(&plan.tag)?;
+        if let Some(commit) = &tag_commit
+            && *commit != plan.commit
         {
             return Err(Error::input(
                 "version",
@@ -195,7 +208,14 @@ impl ReleaseHost for GitHubHost {
                 ),
             ));
         }
-        let mut release = self.find_or_create(plan)?;
+        self.tag_exists = tag_commit.is_some();
+        let (mut release, created, all) = self.find_or_create(plan)?;
+        self.latest_other = all
+            .iter()
+            .filter(|r| !r.draft && !r.prerelease && r.tag_name != plan.tag)
+            .filter_map(|r| release_version_of(&r.tag_name, &self.tag_prefix))
+            .filter(|v| v.pre.is_empty())
+            .max();
         let locked = !release.draft && release.immutable == Some(true);
         if release.draft && release.body.as_deref() != Some(plan.notes.as_str()) {
             release = self.client.update(
@@ -205,7 +225,11 @@ impl ReleaseHost for GitHubHost {
             )?;
             self.record(format!("updated the notes of {}", plan.tag));
         }
-        let existing = self.client.assets(release.id)?;
+        let existing = if created {
+            Vec::new()
+        } else {
+            self.client.assets(release.id)?
+        };
         let mut hosted = Vec::new();
         for wanted in assets {
             let found = existing.iter().find(|a| a.name == wanted.name);
@@ -261,7 +285,7 @@ impl ReleaseHost for GitHubHost {
             self.record(format!("left {} as a draft (release.draft = true)", plan.tag));
             return Ok(staged.clone());
         }
-        if self.client.tag_commit(&plan.tag)?.is_none() {
+        if !self.tag_exists {
             self.client.create_tag(&plan.tag, &plan.commit)?;
             self.record(format!(
                 "created the tag {} at {}",
@@ -273,12 +297,7 @@ impl ReleaseHost for GitHubHost {
             false
         } else {
             let ours = semver::Version::parse(&plan.version).map_err(|e| Error::Failed(e.to_string()))?;
-            match self.client.latest()? {
-                Some(latest) => {
-                    release_version_of(&latest.tag_name, &self.tag_prefix).is_none_or(|theirs| ours > theirs)
-                }
-                None => true,
-            }
+            self.latest_other.as_ref().is_none_or(|theirs| ours > *theirs)
         };
         let payload = json!({"draft": false, "prerelease": plan.prerelease, "make_latest": if make_latest { "true" } else { "false" }});
         let published = self.client.update(id, &payload, &format!("publishing {}", plan.tag))?;
