@@ -345,6 +345,66 @@ fn dispatch_form_with_bump_and_preid_computes_the_version() {
 }
 
 #[test]
+fn tag_push_publishes_and_reports_the_release() {
+    use crate::support::github::{FakeGitHub, TOKEN as GITHUB_TOKEN};
+    let repo = TestRepo::with_history();
+    repo.write("bin/widget", "#!/bin/sh\n");
+    repo.write(
+        ".github/tamma-release.toml",
+        "[github]\nwrite-interval = \"0s\"\n\n[[artifact]]\nname = \"widget.tar.gz\"\nkind = \"archive\"\nfiles = [\"bin/*\"]\n",
+    );
+    let head = repo.commit("c", "feat: ship it");
+    repo.git(&["tag", "v1.2.3"]);
+    let fake = FakeGitHub::start();
+    fake.with(|s| s.tags.insert("v1.2.3".into(), head.clone()));
+    let api = CountingApi::start();
+    let mut step = Step::new(
+        repo.path(),
+        "push",
+        "refs/tags/v1.2.3",
+        &tag_push_event("v1.2.3"),
+        &[],
+        &api,
+    );
+    step.env
+        .retain(|(k, _)| k != "GITHUB_API_URL" && k != "INPUT_GITHUB-TOKEN");
+    step.env.push(("GITHUB_API_URL".into(), fake.uri.clone()));
+    step.env.push(("INPUT_GITHUB-TOKEN".into(), GITHUB_TOKEN.into()));
+    let result = step.run();
+    assert_eq!(result.code, Some(0), "{}", result.stdout);
+    assert_eq!(
+        result.stdout.lines().next(),
+        Some(format!("::add-mask::{GITHUB_TOKEN}").as_str())
+    );
+    let outputs = parse_file_command(&result.outputs).unwrap();
+    let id = fake.with(|s| s.releases[0].id);
+    assert_eq!(outputs["release-id"], id.to_string());
+    assert_eq!(
+        outputs["release-url"],
+        "https://github.com/acme/widget/releases/tag/v1.2.3"
+    );
+    assert!(outputs["upload-url"].contains(&format!("/releases/{id}/assets")));
+    let assets: serde_json::Value = serde_json::from_str(&outputs["assets"]).unwrap();
+    assert_eq!(
+        assets.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["SHA256SUMS", "widget.tar.gz"]
+    );
+    assert_eq!(assets["widget.tar.gz"]["sha256"].as_str().unwrap().len(), 64);
+    assert!(
+        result.summary.contains("## tamma-release v1.2.3 (released)"),
+        "{}",
+        result.summary
+    );
+    assert!(
+        result.summary.contains("### Assets\n\n| Asset | Size | SHA-256 |"),
+        "{}",
+        result.summary
+    );
+    assert!(result.stdout.contains("::group::Stage: build") && result.stdout.contains("::group::Stage: publish"));
+    fake.with(|s| assert!(!s.releases[0].draft && s.unexpected.is_empty()));
+}
+
+#[test]
 fn workspace_owned_by_another_user_is_read() {
     // In the container the workspace belongs to the runner's user while we run as root; git would
     // say "dubious ownership". Reproduce that by giving the repository to another user.
