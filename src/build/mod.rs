@@ -501,23 +501,35 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
         ArtifactKind::Docs => {
             let path = required(artifact, &artifact.path, "path")?;
             let dir = files::inside(root, &name, path)?;
-            let mut count = 0usize;
-            let mut size = 0u64;
             let canonical = dir.canonicalize().map_err(|source| Error::ReadFile {
                 path: dir.clone(),
                 source,
             })?;
-            files::walk(&canonical, &dir, "", &mut |_, file| {
-                count += 1;
-                size += std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+            let mut names = Vec::new();
+            let mut paths = Vec::new();
+            files::walk(&canonical, &dir, "", &mut |relative, file| {
+                names.push(relative.to_string());
+                paths.push(file.to_path_buf());
                 Ok(())
             })?;
-            if count == 0 {
+            if names.is_empty() {
                 return Err(Error::input(
                     format!("artifact {name:?}"),
                     format!("the docs directory {path:?} is empty; build the site first"),
                 ));
             }
+            // The site's digest: sha256 over its sorted `sha256  path` lines, as sha256sum prints them.
+            let digests = checksum::sha256_files(&paths)?;
+            let size = digests.iter().map(|d| d.size).sum();
+            let listing: Vec<(String, String)> = names
+                .iter()
+                .cloned()
+                .zip(digests.iter().map(|d| d.sha256.clone()))
+                .collect();
+            let tree = checksum::hex(&<sha2::Sha256 as sha2::Digest>::digest(
+                checksum::sums_file(&listing).as_bytes(),
+            ));
+            let count = names.len();
             Ok((
                 record(
                     artifact,
@@ -525,7 +537,7 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
                     "docs",
                     Some(format!("../{path}")),
                     size,
-                    String::new(),
+                    tree,
                     "text/html",
                 ),
                 format!("checked the docs site {path} ({count} file(s))"),

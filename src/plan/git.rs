@@ -113,11 +113,6 @@ impl GitRepo {
         Ok(tags)
     }
 
-    /// The highest release tag below `version` whose commit is an ancestor of (or is) `head`.
-    pub fn previous_release(&self, prefix: &str, version: &Version, head: ObjectId) -> Result<Option<ReleaseTag>> {
-        self.highest_reachable(prefix, head, |t| t.version < *version)
-    }
-
     /// The highest release tag reachable from `head` (the current version).
     pub fn current_release(&self, prefix: &str, head: ObjectId) -> Result<Option<ReleaseTag>> {
         self.highest_reachable(prefix, head, |_| true)

@@ -5,6 +5,7 @@ mod build;
 mod cli;
 mod generated;
 mod github;
+mod http;
 mod image;
 mod prepare;
 mod semver_node;
