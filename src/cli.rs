@@ -109,6 +109,15 @@ pub struct ReleaseArgs {
     /// Token for the GitHub API (needs contents: write to publish).
     #[arg(long, value_name = "TOKEN", env = "GITHUB_TOKEN", hide_env_values = true)]
     pub github_token: Option<String>,
+    /// Token for the npm registry.
+    #[arg(long, value_name = "TOKEN", env = "NPM_TOKEN", hide_env_values = true)]
+    pub npm_token: Option<String>,
+    /// User for the container registry.
+    #[arg(long, value_name = "USER", env = "REGISTRY_USERNAME")]
+    pub registry_username: Option<String>,
+    /// Password or token for the container registry.
+    #[arg(long, value_name = "PASSWORD", env = "REGISTRY_PASSWORD", hide_env_values = true)]
+    pub registry_password: Option<String>,
 }
 
 /// `checksum` flags.

@@ -103,6 +103,12 @@ fn main() -> ExitCode {
                 partial: args.partial.clone(),
                 merge: (!args.merge.is_empty()).then(|| args.merge.clone()),
                 github_token: args.github_token.clone().and_then(tamma_release::secret::Secret::new),
+                npm_token: args.npm_token.clone().and_then(tamma_release::secret::Secret::new),
+                registry_username: args.registry_username.clone(),
+                registry_password: args
+                    .registry_password
+                    .clone()
+                    .and_then(tamma_release::secret::Secret::new),
                 ..common_options(&args.common)
             };
             run_cli(Command::Release, options, &args.common, &cli, &env)

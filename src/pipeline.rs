@@ -10,6 +10,7 @@ use crate::report::RunReport;
 use crate::request::{ReleaseRequest, Stage};
 use crate::targets::StepRecord;
 use crate::targets::github::{self, ReleaseAsset};
+use crate::targets::{npm, oci};
 
 /// Told when a stage starts and ends, so an edge can open and close log groups.
 pub trait Progress {
@@ -61,6 +62,8 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
         release: None,
         build: None,
         steps: Vec::new(),
+        pointers: Vec::new(),
+        npm_packages: Default::default(),
     };
     if command == Command::Plan {
         return Ok(report);
@@ -150,14 +153,130 @@ fn release_assets(request: &ReleaseRequest, report: &RunReport) -> Vec<ReleaseAs
         .collect()
 }
 
-/// Stages the GitHub release with its assets and flips it to published.
+/// Stages every target (the GitHub draft with its assets, npm versions under a staging tag,
+/// images under their version tag), then flips every pointer — npm channel tags, image channel
+/// tags, and last the GitHub release — so nothing is visible before everything is in place.
 fn publish_stage(request: &ReleaseRequest, config: &Config, report: &mut RunReport) -> Result<()> {
     let mut host = github::release_host(config, request)?;
+    let packages = npm_packages(request, config, report)?;
+    let images = image_releases(request, config, report);
+    let http = if request.dry_run {
+        None
+    } else {
+        let http = crate::http::Http::new(
+            crate::http::HttpPolicy::default(),
+            concat!("tamma-release/", env!("CARGO_PKG_VERSION")),
+        )
+        .map_err(|e| crate::error::Error::Failed(format!("cannot set up the HTTP client: {e}")))?;
+        Some(http)
+    };
+    if !request.dry_run && !packages.is_empty() && request.npm_token.is_none() {
+        return Err(crate::error::Error::input(
+            "npm-token",
+            "publishing npm packages needs a token: input npm-token, or NPM_TOKEN / --npm-token locally",
+        ));
+    }
+    let mut npm_target = npm::NpmTarget::new(http.clone(), request.npm_token.clone());
+    let mut image_target = oci::OciTarget::new(
+        http,
+        request.registry.clone(),
+        config.image.insecure_registries.clone(),
+        request.machine.docker_host.clone(),
+    );
     let assets = release_assets(request, report);
-    let result = host
-        .stage(&report.plan, &assets)
-        .and_then(|staged| host.flip(&report.plan, &staged, config.release.draft));
+    let result = (|| {
+        let staged = host.stage(&report.plan, &assets)?;
+        for package in &packages {
+            npm_target.stage(package)?;
+        }
+        for image in &images {
+            image_target.stage(image)?;
+        }
+        for package in &packages {
+            npm_target.flip(package)?;
+        }
+        for image in &images {
+            image_target.flip(image)?;
+        }
+        host.flip(&report.plan, &staged, config.release.draft)
+    })();
     report.steps.extend(host.steps());
+    report.steps.extend(npm_target.steps().iter().cloned());
+    report.steps.extend(image_target.steps().iter().cloned());
+    report.pointers.extend(npm_target.moves().iter().cloned());
+    report.pointers.extend(image_target.moves().iter().cloned());
+    report.npm_packages = packages
+        .iter()
+        .map(|p| (p.name.clone(), (p.version.clone(), p.channel.clone())))
+        .collect();
     report.release = Some(result?);
     Ok(())
+}
+
+/// The npm packages this release publishes, from the `kind = "npm"` artifacts.
+fn npm_packages(request: &ReleaseRequest, config: &Config, report: &RunReport) -> Result<Vec<npm::NpmPackage>> {
+    let version =
+        semver::Version::parse(&report.plan.version).map_err(|e| crate::error::Error::Failed(e.to_string()))?;
+    let dist = build::dist_dir(&request.workspace);
+    let mut out = Vec::new();
+    for artifact in config
+        .artifacts
+        .iter()
+        .filter(|a| a.kind == crate::config::ArtifactKind::Npm)
+    {
+        let Some(path) = &artifact.path else { continue };
+        let manifest_path = request.workspace.join(path).join("package.json");
+        let text = std::fs::read_to_string(&manifest_path).map_err(|source| crate::error::Error::ReadFile {
+            path: manifest_path.clone(),
+            source,
+        })?;
+        let manifest: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            crate::error::Error::input(
+                "artifact",
+                format!("{} is not valid JSON: {e}", manifest_path.display()),
+            )
+        })?;
+        let name = manifest["name"].as_str().unwrap_or_default().to_string();
+        let registry = manifest["publishConfig"]["registry"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| config.npm.registry.clone())
+            .unwrap_or_else(|| npm::DEFAULT_REGISTRY.to_string());
+        out.push(npm::NpmPackage {
+            tarball: dist.join(build::npm_pack::tarball_name(&name, &report.plan.version)),
+            version: report.plan.version.clone(),
+            access: manifest["publishConfig"]["access"].as_str().map(str::to_string),
+            channel: crate::targets::channel_for(&version),
+            registry,
+            name,
+        });
+    }
+    Ok(out)
+}
+
+/// The images this release publishes, from the `kind = "image"` artifacts.
+fn image_releases(request: &ReleaseRequest, config: &Config, report: &RunReport) -> Vec<oci::ImageRelease> {
+    let version = semver::Version::parse(&report.plan.version).ok();
+    let dist = build::dist_dir(&request.workspace);
+    config
+        .artifacts
+        .iter()
+        .filter(|a| a.kind == crate::config::ArtifactKind::Image)
+        .filter_map(|a| {
+            let image = a.image.as_ref()?;
+            let source = match &a.oci_layout {
+                Some(_) => oci::ImageSource::Layout(build::stored_layout(&dist, image)),
+                None => oci::ImageSource::Daemon,
+            };
+            Some(oci::ImageRelease {
+                repository: image.to_ascii_lowercase(),
+                version: report.plan.version.clone(),
+                channel: version
+                    .as_ref()
+                    .map(crate::targets::channel_for)
+                    .unwrap_or_else(|| "latest".into()),
+                source,
+            })
+        })
+        .collect()
 }

@@ -27,6 +27,10 @@ pub struct RunReport {
     pub build: Option<crate::build::manifest::BuildManifest>,
     /// Every step taken (or, in a dry run, that would be taken).
     pub steps: Vec<StepRecord>,
+    /// Every pointer moved, with its old value.
+    pub pointers: Vec<crate::targets::PointerMove>,
+    /// npm packages released: name → (version, dist-tag).
+    pub npm_packages: std::collections::BTreeMap<String, (String, String)>,
 }
 
 impl RunReport {
@@ -49,6 +53,8 @@ impl RunReport {
                 release.and_then(|r| r.upload_url.clone()).unwrap_or_default(),
             ),
             ("assets", self.assets_json()),
+            ("npm-packages", self.npm_json()),
+            ("images", self.images_json()),
             ("changelog", plan.changelog.clone()),
         ]
     }
@@ -62,6 +68,33 @@ impl RunReport {
                 serde_json::json!({"url": asset.url, "size": asset.size, "sha256": asset.sha256}),
             );
         }
+        serde_json::Value::Object(map).to_string()
+    }
+
+    /// `{name: {version, dist-tag}}`.
+    pub fn npm_json(&self) -> String {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .npm_packages
+            .iter()
+            .map(|(name, (version, tag))| (name.clone(), serde_json::json!({"version": version, "dist-tag": tag})))
+            .collect();
+        serde_json::Value::Object(map).to_string()
+    }
+
+    /// `{"repo:version": digest}` for the images pushed.
+    pub fn images_json(&self) -> String {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .pointers
+            .iter()
+            .filter(|p| p.target == "image")
+            .map(|p| {
+                let repository = p.pointer.rsplit_once(':').map_or(p.pointer.as_str(), |(r, _)| r);
+                (
+                    format!("{repository}:{}", self.plan.version),
+                    serde_json::Value::String(p.new.clone()),
+                )
+            })
+            .collect();
         serde_json::Value::Object(map).to_string()
     }
 
@@ -94,6 +127,21 @@ impl RunReport {
         ));
         if let Some(url) = self.release.as_ref().and_then(|r| r.url.as_deref()) {
             head.push_str(&format!("| Release | {url} |\n"));
+        }
+        if !self.pointers.is_empty() {
+            head.push_str("\n### Pointers moved\n\n| Pointer | Before | Now |\n|---|---|---|\n");
+            for moved in &self.pointers {
+                head.push_str(&format!(
+                    "| `{}` | {} | `{}` |\n",
+                    moved.pointer,
+                    moved
+                        .old
+                        .as_deref()
+                        .map(|o| format!("`{o}`"))
+                        .unwrap_or_else(|| "—".into()),
+                    moved.new
+                ));
+            }
         }
         if !self.steps.is_empty() {
             head.push_str("\n### Steps\n\n| Target | Step |\n|---|---|\n");
@@ -234,6 +282,8 @@ mod tests {
             release: None,
             build: None,
             steps: vec![],
+            pointers: vec![],
+            npm_packages: Default::default(),
         }
     }
 

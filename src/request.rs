@@ -82,6 +82,12 @@ pub struct Options {
     pub merge: Option<Vec<PathBuf>>,
     /// `--github-token` / `GITHUB_TOKEN` / input `github-token`.
     pub github_token: Option<crate::secret::Secret>,
+    /// `--npm-token` / `NPM_TOKEN` / input `npm-token`.
+    pub npm_token: Option<crate::secret::Secret>,
+    /// `--registry-username` / input `registry-username`.
+    pub registry_username: Option<String>,
+    /// `--registry-password` / `REGISTRY_PASSWORD` / input `registry-password`.
+    pub registry_password: Option<crate::secret::Secret>,
 }
 
 impl Options {
@@ -97,6 +103,9 @@ impl Options {
             partial: self.partial.or(lower.partial),
             merge: self.merge.or(lower.merge),
             github_token: self.github_token.or(lower.github_token),
+            npm_token: self.npm_token.or(lower.npm_token),
+            registry_username: self.registry_username.or(lower.registry_username),
+            registry_password: self.registry_password.or(lower.registry_password),
         }
     }
 }
@@ -122,6 +131,10 @@ pub struct ReleaseRequest {
     pub machine: Machine,
     /// The token for GitHub, when one was given.
     pub github_token: Option<crate::secret::Secret>,
+    /// The npm token.
+    pub npm_token: Option<crate::secret::Secret>,
+    /// Container registry credentials.
+    pub registry: crate::targets::oci::Credentials,
 }
 
 /// Facts about the machine the edge reads from the environment for the library.
@@ -228,6 +241,11 @@ impl ReleaseRequest {
             selection,
             machine,
             github_token: options.github_token,
+            npm_token: options.npm_token,
+            registry: crate::targets::oci::Credentials {
+                username: options.registry_username,
+                password: options.registry_password,
+            },
         })
     }
 }

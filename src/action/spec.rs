@@ -47,6 +47,24 @@ pub const INPUTS: &[InputSpec] = &[
         secret: true,
     },
     InputSpec {
+        name: "npm-token",
+        description: "Token for the npm registry (publish rights). Masked before anything is printed.",
+        default: "",
+        secret: true,
+    },
+    InputSpec {
+        name: "registry-username",
+        description: "User for the container registry (for ghcr.io: `${{ github.actor }}`).",
+        default: "",
+        secret: false,
+    },
+    InputSpec {
+        name: "registry-password",
+        description: "Password or token for the container registry (ghcr.io takes the GitHub token with `packages: write`). Masked before anything is printed.",
+        default: "",
+        secret: true,
+    },
+    InputSpec {
         name: "version",
         description: "The version to release (semver, without the tag prefix). Empty on a tag push: the pushed tag is the version.",
         default: "",
@@ -111,6 +129,14 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "assets",
         description: "JSON object: asset name → `{url, size, sha256}` for every verified asset; `{}` in a dry run.",
+    },
+    OutputSpec {
+        name: "npm-packages",
+        description: "JSON object: package name → `{version, dist-tag}` for every npm package released; `{}` when none.",
+    },
+    OutputSpec {
+        name: "images",
+        description: "JSON object: image reference (`repo:version`) → manifest digest; `{}` when none.",
     },
     OutputSpec {
         name: "changelog",

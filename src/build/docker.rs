@@ -159,3 +159,48 @@ pub fn build(docker_host: Option<&str>, context: &Path, dockerfile: &str, refere
         })
     })
 }
+
+/// Pushes `repository:tag` from the daemon to its registry (`registry_host`), surfacing errors
+/// that arrive inside the push stream after an HTTP 200.
+pub fn push(
+    docker_host: Option<&str>,
+    repository: &str,
+    tag: &str,
+    credentials: &crate::targets::oci::Credentials,
+    registry_host: &str,
+) -> Result<()> {
+    let host = docker_host.unwrap_or(DEFAULT_SOCKET);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let docker = if host.starts_with("unix://") || host.starts_with('/') {
+            Docker::connect_with_unix(host, 600, bollard::API_DEFAULT_VERSION)
+        } else {
+            Docker::connect_with_http(host, 600, bollard::API_DEFAULT_VERSION)
+        }
+        .map_err(|e| daemon_error(host, e))?;
+        let docker = docker.negotiate_version().await.map_err(|e| daemon_error(host, e))?;
+        let auth = bollard::auth::DockerCredentials {
+            username: credentials.username.clone(),
+            password: credentials.password.as_ref().map(|p| p.expose().to_string()),
+            serveraddress: Some(registry_host.to_string()),
+            ..Default::default()
+        };
+        let options = bollard::query_parameters::PushImageOptionsBuilder::default()
+            .tag(tag)
+            .build();
+        let mut stream = docker.push_image(repository, Some(options), Some(auth));
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| Error::Failed(format!("docker push of {repository}:{tag} failed: {e}")))?;
+            if let Some(detail) = info.error_detail {
+                return Err(Error::Failed(format!(
+                    "docker push of {repository}:{tag} failed: {}",
+                    detail.message.unwrap_or_default()
+                )));
+            }
+        }
+        Ok(())
+    })
+}

@@ -63,6 +63,12 @@ pub struct BuildOutcome {
     pub steps: Vec<String>,
 }
 
+/// Where the build stage keeps an image's checked OCI layout (a directory) for publishing.
+pub fn stored_layout(dist: &Path, image: &str) -> PathBuf {
+    dist.join("oci")
+        .join(image.to_ascii_lowercase().replace(['/', ':'], "_"))
+}
+
 /// `dist/` under the repository.
 pub fn dist_dir(workspace: &Path) -> PathBuf {
     workspace.join("dist")
@@ -412,13 +418,13 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
                     let stored = if request.dry_run {
                         None
                     } else {
-                        let target = dist.join("oci").join(image.replace(['/', ':'], "_"));
+                        let target = stored_layout(dist, image);
                         if source.is_file() {
-                            std::fs::create_dir_all(dist.join("oci")).map_err(|e| Error::WriteFile {
-                                path: dist.join("oci"),
+                            let file = std::fs::File::open(&source).map_err(|e| Error::ReadFile {
+                                path: source.clone(),
                                 source: e,
                             })?;
-                            std::fs::copy(&source, &target).map_err(|e| Error::WriteFile {
+                            tar::Archive::new(file).unpack(&target).map_err(|e| Error::WriteFile {
                                 path: target.clone(),
                                 source: e,
                             })?;

@@ -38,9 +38,34 @@ pub struct Config {
     /// How GitHub is talked to.
     #[serde(default)]
     pub github: GitHubConfig,
+    /// The npm registry.
+    #[serde(default)]
+    pub npm: NpmConfig,
+    /// Container registries.
+    #[serde(default)]
+    pub image: ImageConfig,
     /// One entry per thing a release ships.
     #[serde(default, rename = "artifact", skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<ArtifactConfig>,
+}
+
+/// `[npm]`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NpmConfig {
+    /// The registry packages are published to [default: https://registry.npmjs.org]; a package's
+    /// `publishConfig.registry` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+}
+
+/// `[image]`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ImageConfig {
+    /// Registries (host or host:port) reached over plain HTTP although not on a loopback address.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub insecure_registries: Vec<String>,
 }
 
 /// `[github]`: pacing and retries of API calls (the defaults follow GitHub's guidance).

@@ -8,6 +8,7 @@ mod github;
 mod http;
 mod image;
 mod prepare;
+mod registries;
 mod semver_node;
 mod support;
 mod versions;

@@ -3,6 +3,7 @@
 
 pub mod docker;
 pub mod github;
+pub mod registries;
 pub mod runner;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,287 @@
+//! Why this exists: npm packages are published with the registry protocol itself (one PUT with the
+//! base64 tarball), so the container image needs no npm CLI. Staging publishes each version under
+//! a staging dist-tag that `npm install name` does not follow; the flip moves the channel tag
+//! (`latest`, or the prerelease channel — a prerelease never moves `latest`) after recording its
+//! old value. A version already on the registry with the same integrity is skipped; with other
+//! content it stops the release before any pointer moves.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use sha1::Digest as _;
+
+use crate::build::npm_pack::base64;
+use crate::error::{Error, Result};
+use crate::http::{Http, HttpError};
+use crate::secret::Secret;
+use crate::targets::{PointerMove, StepRecord};
+
+/// The dist-tag a staged version carries until the flip.
+pub const STAGING_TAG: &str = "tamma-staging";
+/// The registry used when neither `[npm] registry` nor `publishConfig.registry` says otherwise.
+pub const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org";
+
+/// One package to publish.
+#[derive(Debug, Clone)]
+pub struct NpmPackage {
+    /// The package name.
+    pub name: String,
+    /// The version.
+    pub version: String,
+    /// The tarball in dist/.
+    pub tarball: PathBuf,
+    /// The registry base URL.
+    pub registry: String,
+    /// `publishConfig.access`.
+    pub access: Option<String>,
+    /// The channel dist-tag the flip moves.
+    pub channel: String,
+}
+
+/// `@scope/name` → `@scope%2fname`.
+pub fn escape_name(name: &str) -> String {
+    name.replacen('/', "%2f", 1)
+}
+
+/// The npm target.
+pub struct NpmTarget {
+    http: Option<Http>,
+    token: Option<Secret>,
+    steps: Vec<StepRecord>,
+    moves: Vec<PointerMove>,
+}
+
+fn registry_error(package: &NpmPackage, what: &str, error: HttpError) -> Error {
+    let at = format!(
+        "npm {what} {}@{} on {}",
+        package.name, package.version, package.registry
+    );
+    match &error {
+        HttpError::Status { status: 401, .. } => Error::input(
+            "npm-token",
+            format!("{at}: the registry rejected the token (401); give input npm-token (NPM_TOKEN locally)"),
+        ),
+        HttpError::Status { status: 403, body } => Error::input(
+            "npm-token",
+            format!(
+                "{at}: the token may not publish this package (403): {}",
+                body.chars().take(200).collect::<String>()
+            ),
+        ),
+        HttpError::Status { status: 409, .. } => {
+            Error::Failed(format!("{at}: the registry has a conflicting version (409)"))
+        }
+        other => Error::Failed(format!("{at}: {other}")),
+    }
+}
+
+impl NpmTarget {
+    /// A target; `http` is `None` in a dry run (nothing is sent at all).
+    pub fn new(http: Option<Http>, token: Option<Secret>) -> NpmTarget {
+        NpmTarget {
+            http,
+            token,
+            steps: Vec::new(),
+            moves: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, action: String) {
+        tracing::info!("{action}");
+        self.steps.push(StepRecord {
+            target: "npm".into(),
+            action,
+            dry_run: self.http.is_none(),
+        });
+    }
+
+    fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        idempotent: bool,
+    ) -> std::result::Result<Option<Value>, HttpError> {
+        let http = self.http.as_ref().expect("only called outside dry runs");
+        let build = || {
+            let mut request = http
+                .client()
+                .request(method.clone(), url)
+                .header("accept", "application/json");
+            if let Some(token) = &self.token {
+                request = request.bearer_auth(token.expose());
+            }
+            match body {
+                Some(body) => request.json(body),
+                None => request,
+            }
+        };
+        match http.send(method.clone(), idempotent, &build) {
+            Ok(response) => {
+                let text = response.text().map_err(|e| HttpError::Transport(e.to_string()))?;
+                Ok(Some(serde_json::from_str(&text).unwrap_or(Value::Null)))
+            }
+            Err(HttpError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The packed package.json, the integrity and the sha1 of a tarball.
+    fn read_tarball(package: &NpmPackage) -> Result<(Value, Vec<u8>, String, String)> {
+        let bytes = std::fs::read(&package.tarball).map_err(|source| Error::ReadFile {
+            path: package.tarball.clone(),
+            source,
+        })?;
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
+        let mut manifest = None;
+        for entry in archive.entries().map_err(|source| Error::ReadFile {
+            path: package.tarball.clone(),
+            source,
+        })? {
+            let mut entry = entry.map_err(|source| Error::ReadFile {
+                path: package.tarball.clone(),
+                source,
+            })?;
+            if entry
+                .path()
+                .is_ok_and(|p| p.to_string_lossy() == "package/package.json")
+            {
+                let mut text = String::new();
+                entry.read_to_string(&mut text).map_err(|source| Error::ReadFile {
+                    path: package.tarball.clone(),
+                    source,
+                })?;
+                manifest = serde_json::from_str::<Value>(&text).ok();
+            }
+        }
+        let manifest = manifest
+            .ok_or_else(|| Error::Failed(format!("{} holds no package/package.json", package.tarball.display())))?;
+        let integrity = format!("sha512-{}", base64(&<sha2::Sha512 as sha2::Digest>::digest(&bytes)));
+        let shasum = crate::build::checksum::hex(&sha1::Sha1::digest(&bytes));
+        Ok((manifest, bytes, integrity, shasum))
+    }
+
+    /// Publishes the version under the staging tag, unless the registry has it already.
+    pub fn stage(&mut self, package: &NpmPackage) -> Result<()> {
+        if self.http.is_none() {
+            self.record(format!(
+                "publish {}@{} to {} under the dist-tag {STAGING_TAG}",
+                package.name, package.version, package.registry
+            ));
+            return Ok(());
+        }
+        let (mut manifest, bytes, integrity, shasum) = Self::read_tarball(package)?;
+        let url = format!(
+            "{}/{}",
+            package.registry.trim_end_matches('/'),
+            escape_name(&package.name)
+        );
+        let packument = self
+            .send(Method::GET, &url, None, true)
+            .map_err(|e| registry_error(package, "reading", e))?;
+        if let Some(existing) = packument
+            .as_ref()
+            .and_then(|p| p.get("versions"))
+            .and_then(|v| v.get(&package.version))
+        {
+            let theirs = existing["dist"]["integrity"].as_str().unwrap_or_default();
+            if theirs == integrity {
+                self.record(format!(
+                    "{}@{} is already on {} with the same content",
+                    package.name, package.version, package.registry
+                ));
+                return Ok(());
+            }
+            return Err(Error::Failed(format!(
+                "{}@{} is already on {} with other content ({theirs}, ours {integrity}); a published version cannot change — release another version",
+                package.name, package.version, package.registry
+            )));
+        }
+        let file = format!(
+            "{}-{}.tgz",
+            package.name.rsplit('/').next().unwrap_or(&package.name),
+            package.version
+        );
+        let tarball_url = format!("{}/{}/-/{file}", package.registry.trim_end_matches('/'), package.name);
+        manifest["_id"] = json!(format!("{}@{}", package.name, package.version));
+        manifest["version"] = json!(package.version);
+        manifest["dist"] = json!({"integrity": integrity, "shasum": shasum, "tarball": tarball_url});
+        let document = json!({
+            "_id": package.name,
+            "name": package.name,
+            "description": manifest.get("description").cloned().unwrap_or(Value::Null),
+            "dist-tags": {STAGING_TAG: package.version},
+            "versions": {package.version.clone(): manifest},
+            "access": package.access,
+            "_attachments": {file: {"content_type": "application/octet-stream", "data": base64(&bytes), "length": bytes.len()}},
+        });
+        self.send(Method::PUT, &url, Some(&document), false)
+            .map_err(|e| registry_error(package, "publishing", e))?;
+        self.record(format!(
+            "published {}@{} to {} under the dist-tag {STAGING_TAG}",
+            package.name, package.version, package.registry
+        ));
+        Ok(())
+    }
+
+    /// Moves the channel dist-tag to the version, recording its old value; drops the staging tag.
+    pub fn flip(&mut self, package: &NpmPackage) -> Result<()> {
+        let pointer = format!("{}@{}", package.name, package.channel);
+        if self.http.is_none() {
+            self.record(format!(
+                "move the dist-tag {pointer} to {} (its old value is recorded first)",
+                package.version
+            ));
+            return Ok(());
+        }
+        let tags_url = format!(
+            "{}/-/package/{}/dist-tags",
+            package.registry.trim_end_matches('/'),
+            escape_name(&package.name)
+        );
+        let tags = self
+            .send(Method::GET, &tags_url, None, true)
+            .map_err(|e| registry_error(package, "reading the dist-tags of", e))?;
+        let old = tags
+            .as_ref()
+            .and_then(|t| t.get(&package.channel))
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        if old.as_deref() != Some(package.version.as_str()) {
+            let url = format!(
+                "{tags_url}/{}",
+                crate::targets::github::client::encode_query(&package.channel)
+            );
+            self.send(Method::PUT, &url, Some(&json!(package.version)), true)
+                .map_err(|e| registry_error(package, "tagging", e))?;
+            self.record(format!(
+                "moved {pointer} from {} to {}",
+                old.as_deref().unwrap_or("nothing"),
+                package.version
+            ));
+        }
+        self.moves.push(PointerMove {
+            target: "npm".into(),
+            pointer,
+            old,
+            new: package.version.clone(),
+        });
+        if tags.as_ref().is_some_and(|t| t.get(STAGING_TAG).is_some()) {
+            let url = format!("{tags_url}/{STAGING_TAG}");
+            let _ = self.send(Method::DELETE, &url, None, true);
+        }
+        Ok(())
+    }
+
+    /// What was done.
+    pub fn steps(&self) -> &[StepRecord] {
+        &self.steps
+    }
+
+    /// The pointers moved, with their old values.
+    pub fn moves(&self) -> &[PointerMove] {
+        &self.moves
+    }
+}

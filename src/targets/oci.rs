@@ -1,0 +1,524 @@
+//! Why this exists: container images are staged as `image:X.Y.Z` and the channel tag (`latest`,
+//! `alpha`…) is flipped afterwards by PUTting the exact manifest bytes under it — no daemon needed,
+//! and the old digest of the channel tag is recorded first. Layouts are pushed through the OCI
+//! distribution API (blobs checked with HEAD first, then the manifest); images the daemon built
+//! are pushed by the daemon. Loopback registries are reached over plain HTTP, as Docker does.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use reqwest::Method;
+use reqwest::blocking::RequestBuilder;
+
+use crate::error::{Error, Result};
+use crate::http::{Http, HttpError};
+use crate::secret::Secret;
+use crate::targets::{PointerMove, StepRecord};
+
+/// Media types a manifest GET accepts (a registry answers 404 when its type is not listed).
+pub const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
+
+/// Where an image to publish comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageSource {
+    /// An OCI layout directory.
+    Layout(PathBuf),
+    /// The Docker daemon holds `repository:version`.
+    Daemon,
+}
+
+/// One image to publish.
+#[derive(Debug, Clone)]
+pub struct ImageRelease {
+    /// `host[:port]/path`, lower-cased.
+    pub repository: String,
+    /// The version tag.
+    pub version: String,
+    /// The channel tag the flip moves.
+    pub channel: String,
+    /// Where it comes from.
+    pub source: ImageSource,
+}
+
+/// A parsed image reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// Registry host and port.
+    pub host: String,
+    /// Repository path in that registry.
+    pub path: String,
+}
+
+/// Splits `ghcr.io/Acme/Widget` into host and lower-cased path (Docker Hub: `registry-1.docker.io`, `library/`).
+pub fn parse_reference(image: &str) -> Reference {
+    let (first, rest) = image.split_once('/').unwrap_or(("", image));
+    if !first.is_empty() && (first.contains('.') || first.contains(':') || first == "localhost") {
+        Reference {
+            host: first.to_string(),
+            path: rest.to_ascii_lowercase(),
+        }
+    } else {
+        let path = if image.contains('/') {
+            image.to_ascii_lowercase()
+        } else {
+            format!("library/{}", image.to_ascii_lowercase())
+        };
+        Reference {
+            host: "registry-1.docker.io".to_string(),
+            path,
+        }
+    }
+}
+
+/// Whether a registry host is reached over plain HTTP: loopback, or listed as insecure.
+pub fn plain_http(host: &str, insecure: &[String]) -> bool {
+    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    name == "localhost"
+        || name.starts_with("127.")
+        || name == "[::1]"
+        || insecure.iter().any(|i| i == host || i == name)
+}
+
+/// Registry credentials: `registry-username` / `registry-password`.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    /// The user.
+    pub username: Option<String>,
+    /// The password or token.
+    pub password: Option<Secret>,
+}
+
+/// The image target.
+pub struct OciTarget {
+    http: Option<Http>,
+    credentials: Credentials,
+    insecure: Vec<String>,
+    bearer: Mutex<Option<String>>,
+    docker_host: Option<String>,
+    steps: Vec<StepRecord>,
+    moves: Vec<PointerMove>,
+}
+
+struct Challenge {
+    realm: String,
+    service: Option<String>,
+    scope: Option<String>,
+}
+
+fn parse_challenge(header: &str) -> Option<Challenge> {
+    let rest = header.strip_prefix("Bearer ")?;
+    let mut fields = Vec::new();
+    let (mut key, mut value, mut in_value, mut quoted) = (String::new(), String::new(), false, false);
+    for c in rest.chars().chain(std::iter::once(',')) {
+        match c {
+            '"' => quoted = !quoted,
+            '=' if !in_value && !quoted => in_value = true,
+            ',' if !quoted => {
+                fields.push((std::mem::take(&mut key).trim().to_string(), std::mem::take(&mut value)));
+                in_value = false;
+            }
+            c if in_value => value.push(c),
+            c => key.push(c),
+        }
+    }
+    let get = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    Some(Challenge {
+        realm: get("realm")?,
+        service: get("service"),
+        scope: get("scope"),
+    })
+}
+
+impl OciTarget {
+    /// A target; `http` is `None` in a dry run.
+    pub fn new(
+        http: Option<Http>,
+        credentials: Credentials,
+        insecure: Vec<String>,
+        docker_host: Option<String>,
+    ) -> OciTarget {
+        OciTarget {
+            http,
+            credentials,
+            insecure,
+            bearer: Mutex::new(None),
+            docker_host,
+            steps: Vec::new(),
+            moves: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, action: String) {
+        tracing::info!("{action}");
+        self.steps.push(StepRecord {
+            target: "image".into(),
+            action,
+            dry_run: self.http.is_none(),
+        });
+    }
+
+    fn base(&self, reference: &Reference) -> String {
+        let scheme = if plain_http(&reference.host, &self.insecure) {
+            "http"
+        } else {
+            "https"
+        };
+        format!("{scheme}://{}", reference.host)
+    }
+
+    fn authorize(&self, request: RequestBuilder) -> RequestBuilder {
+        if let Some(token) = self.bearer.lock().expect("no panic holds the token lock").clone() {
+            return request.bearer_auth(token);
+        }
+        match (&self.credentials.username, &self.credentials.password) {
+            (Some(user), Some(password)) => request.basic_auth(user, Some(password.expose())),
+            _ => request,
+        }
+    }
+
+    /// Sends with the registry's auth dance: on 401 with a Bearer challenge, fetch a token with the
+    /// credentials and send again.
+    fn send(
+        &self,
+        method: Method,
+        url: &str,
+        idempotent: bool,
+        decorate: &dyn Fn(RequestBuilder) -> RequestBuilder,
+    ) -> std::result::Result<reqwest::blocking::Response, HttpError> {
+        let http = self.http.as_ref().expect("only called outside dry runs");
+        for _ in 0..2 {
+            let build = || decorate(self.authorize(http.client().request(method.clone(), url)));
+            let response = http.send(method.clone(), idempotent, &build);
+            match response {
+                Err(HttpError::Status { status: 401, body }) => {
+                    let challenge = http.client().request(method.clone(), url).send().ok().and_then(|r| {
+                        r.headers()
+                            .get("www-authenticate")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_string)
+                    });
+                    let Some(challenge) = challenge.as_deref().and_then(parse_challenge) else {
+                        return Err(HttpError::Status { status: 401, body });
+                    };
+                    let mut token_url = format!("{}?", challenge.realm);
+                    if let Some(service) = &challenge.service {
+                        token_url.push_str(&format!(
+                            "service={}&",
+                            crate::targets::github::client::encode_query(service)
+                        ));
+                    }
+                    if let Some(scope) = &challenge.scope {
+                        token_url.push_str(&format!(
+                            "scope={}",
+                            crate::targets::github::client::encode_query(scope)
+                        ));
+                    }
+                    let mut request = http.client().get(&token_url);
+                    if let (Some(user), Some(password)) = (&self.credentials.username, &self.credentials.password) {
+                        request = request.basic_auth(user, Some(password.expose()));
+                    }
+                    let response = request.send().map_err(|e| HttpError::Transport(e.to_string()))?;
+                    if !response.status().is_success() {
+                        return Err(HttpError::Status {
+                            status: 401,
+                            body: format!(
+                                "the token service {} refused the credentials ({})",
+                                challenge.realm,
+                                response.status()
+                            ),
+                        });
+                    }
+                    let answer: serde_json::Value = response.json().map_err(|e| HttpError::Transport(e.to_string()))?;
+                    let token = answer["token"]
+                        .as_str()
+                        .or_else(|| answer["access_token"].as_str())
+                        .map(str::to_string);
+                    if token.is_none() {
+                        return Err(HttpError::Status {
+                            status: 401,
+                            body: "the token service gave no token".into(),
+                        });
+                    }
+                    *self.bearer.lock().expect("no panic holds the token lock") = token;
+                }
+                other => return other,
+            }
+        }
+        Err(HttpError::Status {
+            status: 401,
+            body: "the registry refused the credentials".into(),
+        })
+    }
+
+    fn failed(image: &ImageRelease, what: &str, error: HttpError) -> Error {
+        let message = format!("image {}:{} — {what}: {error}", image.repository, image.version);
+        match error {
+            HttpError::Status { status: 401 | 403, .. } => Error::input(
+                "registry-password",
+                format!(
+                    "{message}; give registry-username and registry-password (ghcr.io takes the GitHub token, with permissions: packages: write)"
+                ),
+            ),
+            _ => Error::Failed(message),
+        }
+    }
+
+    fn push_blob(&self, image: &ImageRelease, reference: &Reference, layout: &Path, digest: &str) -> Result<()> {
+        let base = self.base(reference);
+        let head = format!("{base}/v2/{}/blobs/{digest}", reference.path);
+        match self.send(Method::HEAD, &head, true, &|r| r) {
+            Ok(_) => return Ok(()),
+            Err(HttpError::Status { status: 404, .. }) => {}
+            Err(e) => return Err(Self::failed(image, "checking a blob", e)),
+        }
+        let start = format!("{base}/v2/{}/blobs/uploads/", reference.path);
+        let response = self
+            .send(Method::POST, &start, false, &|r| r.header("content-length", 0))
+            .map_err(|e| Self::failed(image, "starting an upload", e))?;
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let location = if location.starts_with("http") {
+            location
+        } else {
+            format!("{base}{location}")
+        };
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let url = format!(
+            "{location}{separator}digest={}",
+            crate::targets::github::client::encode_query(digest)
+        );
+        let path = layout.join("blobs").join(digest.replacen(':', "/", 1));
+        let size = std::fs::metadata(&path)
+            .map_err(|source| Error::ReadFile {
+                path: path.clone(),
+                source,
+            })?
+            .len();
+        let body_path = path.clone();
+        self.send(Method::PUT, &url, true, &move |r| {
+            let body = match std::fs::File::open(&body_path) {
+                Ok(file) => reqwest::blocking::Body::sized(file, size),
+                Err(_) => reqwest::blocking::Body::from(Vec::new()),
+            };
+            r.header("content-type", "application/octet-stream")
+                .header("content-length", size)
+                .body(body)
+        })
+        .map_err(|e| Self::failed(image, &format!("uploading {digest}"), e))?;
+        Ok(())
+    }
+
+    fn put_manifest(
+        &self,
+        image: &ImageRelease,
+        reference: &Reference,
+        tag: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<()> {
+        let url = format!("{}/v2/{}/manifests/{tag}", self.base(reference), reference.path);
+        let body = bytes.to_vec();
+        let media = media_type.to_string();
+        self.send(Method::PUT, &url, true, &move |r| {
+            r.header("content-type", media.clone()).body(body.clone())
+        })
+        .map_err(|e| Self::failed(image, &format!("putting the manifest {tag}"), e))?;
+        Ok(())
+    }
+
+    fn push_tree(
+        &self,
+        image: &ImageRelease,
+        reference: &Reference,
+        layout: &Path,
+        media_type: &str,
+        digest: &str,
+        tag: Option<&str>,
+    ) -> Result<()> {
+        let path = layout.join("blobs").join(digest.replacen(':', "/", 1));
+        let bytes = std::fs::read(&path).map_err(|source| Error::ReadFile {
+            path: path.clone(),
+            source,
+        })?;
+        let document: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?;
+        if let Some(children) = document["manifests"].as_array() {
+            for child in children {
+                let (Some(child_type), Some(child_digest)) = (child["mediaType"].as_str(), child["digest"].as_str())
+                else {
+                    continue;
+                };
+                self.push_tree(image, reference, layout, child_type, child_digest, None)?;
+            }
+        } else {
+            for blob in std::iter::once(&document["config"]).chain(document["layers"].as_array().into_iter().flatten())
+            {
+                if let Some(blob_digest) = blob["digest"].as_str() {
+                    self.push_blob(image, reference, layout, blob_digest)?;
+                }
+            }
+        }
+        self.put_manifest(image, reference, tag.unwrap_or(digest), media_type, &bytes)
+    }
+
+    /// Pushes `repository:version`.
+    pub fn stage(&mut self, image: &ImageRelease) -> Result<()> {
+        let target = format!("{}:{}", image.repository, image.version);
+        if self.http.is_none() {
+            self.record(format!("push {target}"));
+            return Ok(());
+        }
+        let reference = parse_reference(&image.repository);
+        match &image.source {
+            ImageSource::Layout(layout) => {
+                let index_path = layout.join("index.json");
+                let index: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&index_path).map_err(|source| Error::ReadFile {
+                        path: index_path.clone(),
+                        source,
+                    })?)
+                    .map_err(|e| Error::Failed(format!("{}: {e}", index_path.display())))?;
+                let top = &index["manifests"][0];
+                let (Some(media_type), Some(digest)) = (top["mediaType"].as_str(), top["digest"].as_str()) else {
+                    return Err(Error::Failed(format!("{} lists no manifest", index_path.display())));
+                };
+                self.push_tree(image, &reference, layout, media_type, digest, Some(&image.version))?;
+                self.record(format!("pushed {target} ({digest})"));
+            }
+            ImageSource::Daemon => {
+                crate::build::docker::push(
+                    self.docker_host.as_deref(),
+                    &image.repository,
+                    &image.version,
+                    &self.credentials,
+                    &reference.host,
+                )?;
+                self.record(format!("pushed {target} from the Docker daemon"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The manifest bytes, media type and digest a tag points at, if it exists.
+    fn manifest(
+        &self,
+        image: &ImageRelease,
+        reference: &Reference,
+        tag: &str,
+    ) -> Result<Option<(Vec<u8>, String, String)>> {
+        let url = format!("{}/v2/{}/manifests/{tag}", self.base(reference), reference.path);
+        match self.send(Method::GET, &url, true, &|r| r.header("accept", MANIFEST_TYPES)) {
+            Ok(response) => {
+                let media = response
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                let digest = response
+                    .headers()
+                    .get("docker-content-digest")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                let bytes = response.bytes().map_err(|e| Error::Failed(e.to_string()))?.to_vec();
+                let digest = digest.unwrap_or_else(|| {
+                    format!(
+                        "sha256:{}",
+                        crate::build::checksum::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes))
+                    )
+                });
+                Ok(Some((bytes, media, digest)))
+            }
+            Err(HttpError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(Self::failed(image, &format!("reading the tag {tag}"), e)),
+        }
+    }
+
+    /// Points the channel tag at the version's manifest, recording the old digest first.
+    pub fn flip(&mut self, image: &ImageRelease) -> Result<()> {
+        let pointer = format!("{}:{}", image.repository, image.channel);
+        if self.http.is_none() {
+            self.record(format!(
+                "point {pointer} at {}:{} (its old digest is recorded first)",
+                image.repository, image.version
+            ));
+            return Ok(());
+        }
+        let reference = parse_reference(&image.repository);
+        let old = self
+            .manifest(image, &reference, &image.channel)?
+            .map(|(_, _, digest)| digest);
+        let (bytes, media, digest) = self.manifest(image, &reference, &image.version)?.ok_or_else(|| {
+            Error::Failed(format!(
+                "{}:{} is not on the registry after staging",
+                image.repository, image.version
+            ))
+        })?;
+        if old.as_deref() != Some(digest.as_str()) {
+            self.put_manifest(image, &reference, &image.channel, &media, &bytes)?;
+            self.record(format!(
+                "moved {pointer} from {} to {digest}",
+                old.as_deref().unwrap_or("nothing")
+            ));
+        }
+        self.moves.push(PointerMove {
+            target: "image".into(),
+            pointer,
+            old,
+            new: digest,
+        });
+        Ok(())
+    }
+
+    /// What was done.
+    pub fn steps(&self) -> &[StepRecord] {
+        &self.steps
+    }
+
+    /// The pointers moved.
+    pub fn moves(&self) -> &[PointerMove] {
+        &self.moves
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_and_schemes() {
+        assert_eq!(
+            parse_reference("ghcr.io/Acme/Widget"),
+            Reference {
+                host: "ghcr.io".into(),
+                path: "acme/widget".into()
+            }
+        );
+        assert_eq!(
+            parse_reference("127.0.0.1:5000/w"),
+            Reference {
+                host: "127.0.0.1:5000".into(),
+                path: "w".into()
+            }
+        );
+        assert_eq!(parse_reference("nginx").path, "library/nginx");
+        assert!(plain_http("127.0.0.1:5000", &[]) && plain_http("localhost:5000", &[]));
+        assert!(!plain_http("ghcr.io", &[]) && plain_http("registry.lan:5000", &["registry.lan:5000".into()]));
+    }
+
+    #[test]
+    fn bearer_challenges() {
+        let c = parse_challenge(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:samalba/my-app:pull,push""#,
+        );
+        let c = c.unwrap();
+        assert_eq!(c.realm, "https://auth.docker.io/token");
+        assert_eq!(c.service.as_deref(), Some("registry.docker.io"));
+        assert_eq!(c.scope.as_deref(), Some("repository:samalba/my-app:pull,push"));
+        assert!(parse_challenge("Basic realm=x").is_none());
+    }
+}
