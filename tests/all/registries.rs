@@ -409,3 +409,66 @@ fn registry_token_auth_from_the_challenge() {
     );
     assert!(!stderr.contains("s3cret") && !stdout.contains("s3cret"));
 }
+
+#[test]
+fn npm_forbidden_and_rejected_manifests_are_named() {
+    // npm: a scope the user may not publish to answers 403.
+    let verdaccio = Verdaccio::start();
+    let fake = FakeGitHub::start();
+    let repo = TestRepo::new();
+    repo.write(
+        "pkg/package.json",
+        "{\"name\": \"@locked/x\", \"version\": \"0.0.0\"}\n",
+    );
+    repo.write(".github/tamma-release.toml", &format!("[github]\nwrite-interval = \"0s\"\n[npm]\nregistry = \"{}\"\n[[artifact]]\nkind = \"npm\"\npath = \"pkg\"\n", verdaccio.url));
+    repo.commit("a", "feat: locked");
+    let out = release(&repo, &fake, &verdaccio.token, &[], &["--version", "1.0.0"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("@locked/x@1.0.0") && stderr.contains("(403)") && stderr.contains(&verdaccio.url),
+        "{stderr}"
+    );
+
+    // A registry that rejects the manifest: the image and the registry are named, no tag moves.
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(wiremock::MockServer::start());
+    runtime.block_on(
+        Mock::given(method("HEAD"))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&server),
+    );
+    runtime.block_on(
+        Mock::given(method("PUT"))
+            .and(path("/v2/acme/widget/manifests/1.0.0"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(
+                serde_json::json!({"errors": [{"code": "MANIFEST_INVALID", "message": "manifest invalid"}]}),
+            ))
+            .mount(&server),
+    );
+    let host = server.uri().trim_start_matches("http://").to_string();
+    let repo = TestRepo::new();
+    tamma_release::build::oci::write_test_layout(&repo.path().join("image"), "a", b"a").unwrap();
+    repo.write(".github/tamma-release.toml", &format!("[github]\nwrite-interval = \"0s\"\n[[artifact]]\nkind = \"image\"\nimage = \"{host}/acme/widget\"\noci-layout = \"image\"\n"));
+    repo.commit("a", "feat: image");
+    let out = release(&repo, &fake, "", &[], &["--version", "1.0.0"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("image {host}/acme/widget:1.0.0")) && stderr.contains("MANIFEST_INVALID"),
+        "{stderr}"
+    );
+    let requests = runtime.block_on(server.received_requests()).unwrap_or_default();
+    assert!(
+        !requests
+            .iter()
+            .any(|r| r.url.path().ends_with("/manifests/latest") && r.method.as_str() == "PUT"),
+        "no pointer moved"
+    );
+}

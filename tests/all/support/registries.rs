@@ -49,7 +49,7 @@ impl Verdaccio {
         let config = dir.path().join("config.yaml");
         std::fs::write(
             &config,
-            "storage: ./storage\nauth:\n  htpasswd:\n    file: ./htpasswd\n    max_users: 100\nuplinks: {}\npackages:\n  '**':\n    access: $all\n    publish: $authenticated\n    unpublish: $authenticated\nmax_body_size: 2000mb\nlog: { type: stdout, format: pretty, level: error }\n",
+            "storage: ./storage\nauth:\n  htpasswd:\n    file: ./htpasswd\n    max_users: 100\nuplinks: {}\npackages:\n  '@locked/*':\n    access: $all\n    publish: nobody-here\n  '**':\n    access: $all\n    publish: $authenticated\n    unpublish: $authenticated\nmax_body_size: 2000mb\nlog: { type: stdout, format: pretty, level: error }\n",
         )
         .unwrap();
         let port = free_port();
