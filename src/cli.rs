@@ -95,7 +95,8 @@ pub struct ReleaseArgs {
     /// Needs no token and no network.
     #[arg(long)]
     pub dry_run: bool,
-    /// Stages to run, comma-separated: plan, prepare, build, publish [default: all; plan always runs].
+    /// Stages to run, comma-separated: plan, prepare, validate, build, publish [default: all;
+    /// plan always runs].
     #[arg(long, value_name = "LIST")]
     pub stages: Option<String>,
     /// In a matrix job: build only the artifacts whose `platform` is NAME and write

@@ -304,6 +304,12 @@ fn report_error(error: &Error, workspace: &Path, sinks: &Sinks) {
     let message = error.to_string();
     if sinks.actions {
         println!("{}", commands::error(&message, error.location(), workspace));
+        if let Error::GateFailed { findings, .. } = error {
+            // The runner keeps 10 error annotations per step; the first line already used one.
+            for (finding, location) in findings.iter().take(9) {
+                println!("{}", commands::error(finding, Some(location), workspace));
+            }
+        }
     } else {
         eprintln!("error: {message}");
     }

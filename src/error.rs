@@ -76,6 +76,14 @@ pub enum Error {
     /// There is nothing to release.
     #[error("{0}")]
     NothingToRelease(String),
+    /// A validation gate failed.
+    #[error("{message}")]
+    GateFailed {
+        /// What failed, one line per finding.
+        message: String,
+        /// Findings that point at a file and line (for annotations).
+        findings: Vec<(String, FileLocation)>,
+    },
     /// A step of the release failed after it started.
     #[error("{0}")]
     Failed(String),
@@ -104,7 +112,7 @@ impl Error {
             Error::InvalidInput { .. } | Error::Config { .. } | Error::ReadFile { .. } | Error::Repository(_) => {
                 ExitStatus::Usage
             }
-            Error::NothingToRelease(_) => ExitStatus::NothingToRelease,
+            Error::NothingToRelease(_) | Error::GateFailed { .. } => ExitStatus::NothingToRelease,
             Error::Failed(_) | Error::WriteFile { .. } => ExitStatus::Failed,
         }
     }

@@ -21,3 +21,4 @@ pub mod report;
 pub mod request;
 pub mod secret;
 pub mod targets;
+pub mod validate;

@@ -63,6 +63,7 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
         build: None,
         steps: Vec::new(),
         pointers: Vec::new(),
+        validation: None,
         npm_packages: Default::default(),
     };
     if command == Command::Plan {
@@ -73,6 +74,12 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
         let prepared = prepare(request, &config, &mut report);
         progress.stage_finished(Stage::Prepare);
         prepared?;
+    }
+    if request.stages.contains(&Stage::Validate) {
+        progress.stage_started(Stage::Validate);
+        let validated = validate_stage(request, &config, &mut report);
+        progress.stage_finished(Stage::Validate);
+        validated?;
     }
     if request.stages.contains(&Stage::Build) {
         progress.stage_started(Stage::Build);
@@ -183,7 +190,10 @@ fn publish_stage(request: &ReleaseRequest, config: &Config, report: &mut RunRepo
         config.image.insecure_registries.clone(),
         request.machine.docker_host.clone(),
     );
-    let assets = release_assets(request, report);
+    let mut assets = release_assets(request, report);
+    if !request.dry_run {
+        assets.push(write_plan_asset(request, report)?);
+    }
     let result = (|| {
         let staged = host.stage(&report.plan, &assets)?;
         for package in &packages {
@@ -279,4 +289,68 @@ fn image_releases(request: &ReleaseRequest, config: &Config, report: &RunReport)
             })
         })
         .collect()
+}
+
+/// Evaluates the gates (also in a dry run) and records the metrics in the plan.
+fn validate_stage(request: &ReleaseRequest, config: &Config, report: &mut RunReport) -> Result<()> {
+    let gates = &config.validate;
+    if gates.tests.is_empty() && gates.audit.is_empty() && gates.bench.is_none() && gates.docs.is_none() {
+        return Ok(());
+    }
+    let previous = match (&gates.bench, &report.plan.previous_tag) {
+        (Some(bench), Some(tag)) if bench.max_regression.is_some() => {
+            github::previous_plan(config, request, tag)?.map(|p| p.metrics)
+        }
+        _ => None,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let validation = crate::validate::run(
+        &request.workspace,
+        config,
+        &report.plan.version,
+        previous.as_ref(),
+        &crate::dates::iso_date(now),
+        request.dry_run,
+    )?;
+    for gate in &validation.gates {
+        let result = if gate.findings.is_empty() { "passed" } else { "FAILED" };
+        tracing::info!("{}: {result} — {}", gate.gate, gate.summary);
+        report.steps.push(StepRecord {
+            target: "validate".into(),
+            action: format!("{}: {result} — {}", gate.gate, gate.summary),
+            dry_run: request.dry_run,
+        });
+    }
+    report.plan.metrics = validation.metrics.clone();
+    let passed = validation.passed();
+    let failure = validation.failure();
+    report.validation = Some(validation);
+    if passed { Ok(()) } else { Err(failure) }
+}
+
+/// Writes dist/release-plan.json (the plan with its metrics) to attach to the release, so the
+/// next release can read what this one measured.
+fn write_plan_asset(request: &ReleaseRequest, report: &RunReport) -> Result<ReleaseAsset> {
+    let dist = build::dist_dir(&request.workspace);
+    std::fs::create_dir_all(&dist).map_err(|source| crate::error::Error::WriteFile {
+        path: dist.clone(),
+        source,
+    })?;
+    let path = dist.join(github::PLAN_ASSET);
+    let mut text = serde_json::to_string_pretty(&report.plan).expect("a plan serializes");
+    text.push('\n');
+    std::fs::write(&path, &text).map_err(|source| crate::error::Error::WriteFile {
+        path: path.clone(),
+        source,
+    })?;
+    let digest = build::checksum::sha256_file(&path)?;
+    Ok(ReleaseAsset {
+        name: github::PLAN_ASSET.into(),
+        path,
+        sha256: digest.sha256,
+        size: digest.size,
+        media_type: "application/json".into(),
+    })
 }

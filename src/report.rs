@@ -27,6 +27,8 @@ pub struct RunReport {
     pub build: Option<crate::build::manifest::BuildManifest>,
     /// Every step taken (or, in a dry run, that would be taken).
     pub steps: Vec<StepRecord>,
+    /// The validation gates' outcome.
+    pub validation: Option<crate::validate::Validation>,
     /// Every pointer moved, with its old value.
     pub pointers: Vec<crate::targets::PointerMove>,
     /// npm packages released: name → (version, dist-tag).
@@ -127,6 +129,21 @@ impl RunReport {
         ));
         if let Some(url) = self.release.as_ref().and_then(|r| r.url.as_deref()) {
             head.push_str(&format!("| Release | {url} |\n"));
+        }
+        if let Some(validation) = &self.validation {
+            head.push_str("\n### Validation\n\n| Gate | Result | Details |\n|---|---|---|\n");
+            for gate in &validation.gates {
+                let result = if gate.findings.is_empty() {
+                    "passed"
+                } else {
+                    "**failed**"
+                };
+                let mut details = gate.summary.clone();
+                for finding in &gate.findings {
+                    details.push_str(&format!("<br>{}", finding.message));
+                }
+                head.push_str(&format!("| {} | {result} | {} |\n", gate.gate, table_cell(&details)));
+            }
         }
         if !self.pointers.is_empty() {
             head.push_str("\n### Pointers moved\n\n| Pointer | Before | Now |\n|---|---|---|\n");
@@ -271,6 +288,7 @@ mod tests {
             notes,
             artifacts: vec![],
             targets: vec![],
+            metrics: Default::default(),
         }
     }
 
@@ -283,6 +301,7 @@ mod tests {
             build: None,
             steps: vec![],
             pointers: vec![],
+            validation: None,
             npm_packages: Default::default(),
         }
     }

@@ -18,6 +18,8 @@ pub enum Stage {
     Plan,
     /// Write the version into the files that carry it, and the changelog file.
     Prepare,
+    /// Check the gates: tests, audits, benchmarks, docs.
+    Validate,
     /// Build the artifacts into dist/ with their manifest and SHA256SUMS.
     Build,
     /// Stage a draft GitHub release and publish it.
@@ -26,13 +28,20 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in running order.
-    pub const ALL: [Stage; 4] = [Stage::Plan, Stage::Prepare, Stage::Build, Stage::Publish];
+    pub const ALL: [Stage; 5] = [
+        Stage::Plan,
+        Stage::Prepare,
+        Stage::Validate,
+        Stage::Build,
+        Stage::Publish,
+    ];
 
     /// The name used in `--stages` and the `stages` input.
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Plan => "plan",
             Stage::Prepare => "prepare",
+            Stage::Validate => "validate",
             Stage::Build => "build",
             Stage::Publish => "publish",
         }
@@ -350,7 +359,7 @@ mod tests {
             .to_string();
         assert_eq!(
             err,
-            "stages: unknown stage \"deploy-moon\"; allowed: plan, prepare, build, publish"
+            "stages: unknown stage \"deploy-moon\"; allowed: plan, prepare, validate, build, publish"
         );
     }
 }

@@ -90,7 +90,7 @@ pub const INPUTS: &[InputSpec] = &[
     },
     InputSpec {
         name: "stages",
-        description: "Comma-separated stages to run: `plan`, `prepare` (write the version into files), `publish`. Empty runs them all; `plan` always runs.",
+        description: "Comma-separated stages to run: `plan`, `prepare` (write the version into files), `validate` (gates), `build`, `publish`. Empty runs them all; `plan` always runs.",
         default: "",
         secret: false,
     },

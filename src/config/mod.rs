@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, FileLocation, Result};
 
 mod artifact;
+mod validate;
 
 pub use artifact::{ArtifactConfig, ArtifactKind};
+pub use validate::{AuditFormat, AuditGate, BenchGate, DocsGate, IgnoredAdvisory, MetricLimit, ValidateConfig};
 
 /// Where the config is looked for when no path is given.
 pub const DEFAULT_CONFIG_PATH: &str = ".github/tamma-release.toml";
@@ -35,6 +37,9 @@ pub struct Config {
     /// Files that carry the version, rewritten before anything is built.
     #[serde(default)]
     pub version: VersionConfig,
+    /// Gates a release must pass before anything is staged.
+    #[serde(default)]
+    pub validate: ValidateConfig,
     /// How GitHub is talked to.
     #[serde(default)]
     pub github: GitHubConfig,

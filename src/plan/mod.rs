@@ -57,6 +57,9 @@ pub struct ReleasePlan {
     pub artifacts: Vec<PlannedArtifact>,
     /// Every place the release lands.
     pub targets: Vec<PlannedTarget>,
+    /// Benchmark metrics measured for this release (the next release compares against them).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metrics: std::collections::BTreeMap<String, f64>,
 }
 
 /// One artifact in a plan.
@@ -263,5 +266,6 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
         notes,
         artifacts,
         targets,
+        metrics: Default::default(),
     })
 }

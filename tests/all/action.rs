@@ -249,7 +249,7 @@ fn bad_inputs_are_annotated_and_exit_2() {
         ),
         (
             ("stages", "plan,nope"),
-            "stages: unknown stage \\\"nope\\\"; allowed: plan, prepare, build, publish",
+            "stages: unknown stage \\\"nope\\\"; allowed: plan, prepare, validate, build, publish",
         ),
         (("version", "1.0"), "version: \\\"1.0\\\" is not a semantic version"),
     ];
@@ -387,7 +387,7 @@ fn tag_push_publishes_and_reports_the_release() {
     let assets: serde_json::Value = serde_json::from_str(&outputs["assets"]).unwrap();
     assert_eq!(
         assets.as_object().unwrap().keys().collect::<Vec<_>>(),
-        ["SHA256SUMS", "widget.tar.gz"]
+        ["SHA256SUMS", "release-plan.json", "widget.tar.gz"]
     );
     assert_eq!(assets["widget.tar.gz"]["sha256"].as_str().unwrap().len(), 64);
     assert!(

@@ -121,7 +121,7 @@ fn bad_input_exits_2_with_one_clear_message() {
         (
             &["release", "--dry-run", "--version", "1.0.0", "--stages", "plan,bogus"],
             &[],
-            "stages: unknown stage \"bogus\"; allowed: plan, prepare, build, publish",
+            "stages: unknown stage \"bogus\"; allowed: plan, prepare, validate, build, publish",
         ),
         (
             &["release", "--dry-run", "--version", "1.0.0"],

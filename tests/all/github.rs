@@ -56,7 +56,15 @@ fn assert_complete(fake: &FakeGitHub, tag: &str, head: &str) {
         assert!(!release.draft, "published");
         let mut names: Vec<&str> = release.assets.iter().map(|a| a.name.as_str()).collect();
         names.sort();
-        assert_eq!(names, ["README.md", "SHA256SUMS", "widget-linux-x64.tar.gz"]);
+        assert_eq!(
+            names,
+            [
+                "README.md",
+                "SHA256SUMS",
+                "release-plan.json",
+                "widget-linux-x64.tar.gz"
+            ]
+        );
         assert!(
             release
                 .assets
@@ -84,7 +92,7 @@ fn release_publishes_once_and_a_rerun_writes_nothing() {
         report["release"]["url"],
         format!("https://github.com/{REPO}/releases/tag/v1.0.0")
     );
-    assert_eq!(report["release"]["assets"].as_array().unwrap().len(), 3);
+    assert_eq!(report["release"]["assets"].as_array().unwrap().len(), 4);
     fake.with(|s| {
         let sums = s.releases[0]
             .assets
@@ -95,10 +103,10 @@ fn release_publishes_once_and_a_rerun_writes_nothing() {
             .clone();
         assert!(sums.is_some());
         assert_eq!(s.latest, Some(s.releases[0].id), "the highest stable release is latest");
-        // draft create, 3 uploads, tag, publish: assets + 3 writes, within the assets + 6.
-        assert_eq!(s.writes(), 6, "{:?}", s.log);
+        // draft create, 4 uploads (3 assets and release-plan.json), tag, publish; within assets + 6 requests.
+        assert_eq!(s.writes(), 7, "{:?}", s.log);
         assert!(
-            s.log.len() <= 3 + 6,
+            s.log.len() <= 4 + 6,
             "API requests per release at most assets + 6: {:?}",
             s.log
         );

@@ -11,4 +11,5 @@ mod prepare;
 mod registries;
 mod semver_node;
 mod support;
+mod validate;
 mod versions;

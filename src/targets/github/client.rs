@@ -241,6 +241,30 @@ impl GitHubClient {
         Self::parse(value, "listing assets")
     }
 
+    /// An asset's bytes (for the small JSON assets we read back).
+    pub fn download_asset(&self, id: u64) -> Result<Vec<u8>> {
+        let url = self.repo_url(&format!("/releases/assets/{id}"));
+        let build = || {
+            let mut request = self
+                .http
+                .client()
+                .get(&url)
+                .header("accept", "application/octet-stream");
+            if let Some(token) = &self.token {
+                request = request.bearer_auth(token.expose());
+            }
+            request
+        };
+        let response = self
+            .http
+            .send(Method::GET, true, &build)
+            .map_err(|e| self.explain("downloading an asset", e))?;
+        Ok(response
+            .bytes()
+            .map_err(|e| Error::Failed(format!("downloading an asset: {e}")))?
+            .to_vec())
+    }
+
     /// Deletes an asset.
     pub fn delete_asset(&self, id: u64, name: &str) -> Result<()> {
         self.json(

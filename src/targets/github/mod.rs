@@ -9,6 +9,9 @@ use crate::error::Result;
 use crate::plan::ReleasePlan;
 use crate::targets::StepRecord;
 
+/// The asset that records a release's plan (and its metrics) on the release itself.
+pub const PLAN_ASSET: &str = "release-plan.json";
+
 /// The target's name in plans, journals and summaries.
 pub const TARGET: &str = "github-release";
 
@@ -182,4 +185,36 @@ pub fn release_host(
         &config.release.tag_prefix,
         retry_wait,
     )))
+}
+
+/// The plan recorded on the release `tag`, if it has one. Reads only; needs a token and the
+/// repository (without them, e.g. an offline dry run, there is nothing to compare against).
+pub fn previous_plan(
+    config: &crate::config::Config,
+    request: &crate::request::ReleaseRequest,
+    tag: &str,
+) -> Result<Option<ReleasePlan>> {
+    let (Some(repository), Some(token)) = (request.ci.repository.clone(), request.github_token.clone()) else {
+        return Ok(None);
+    };
+    let _ = config;
+    let http = crate::http::Http::new(
+        crate::http::HttpPolicy::default(),
+        concat!("tamma-release/", env!("CARGO_PKG_VERSION")),
+    )
+    .map_err(|e| crate::error::Error::Failed(format!("cannot set up the HTTP client: {e}")))?;
+    let api = request
+        .ci
+        .api_url
+        .clone()
+        .unwrap_or_else(|| "https://api.github.com".to_string());
+    let client = client::GitHubClient::new(http, &api, &repository, Some(token));
+    let Some(release) = client.release_by_tag(tag)? else {
+        return Ok(None);
+    };
+    let Some(asset) = client.assets(release.id)?.into_iter().find(|a| a.name == PLAN_ASSET) else {
+        return Ok(None);
+    };
+    let bytes = client.download_asset(asset.id)?;
+    Ok(serde_json::from_slice(&bytes).ok())
 }

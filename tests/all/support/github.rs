@@ -16,6 +16,8 @@ pub const REPO: &str = "acme/widget";
 
 #[derive(Debug, Clone)]
 pub struct FakeAsset {
+    /// The bytes, kept for small assets so they can be downloaded again.
+    pub content: Option<Vec<u8>>,
     pub id: u64,
     pub name: String,
     pub state: String,
@@ -148,6 +150,7 @@ impl Respond for Router {
                     let id = state.id();
                     if let Some(release) = state.releases.iter_mut().find(|r| r.id == release_id) {
                         release.assets.push(FakeAsset {
+                            content: None,
                             id,
                             name,
                             state: "starter".into(),
@@ -198,6 +201,7 @@ impl Respond for Router {
                 return already_exists("ReleaseAsset");
             }
             let asset = FakeAsset {
+                content: (request.body.len() < 1 << 20).then(|| request.body.clone()),
                 id,
                 name,
                 state: "uploaded".into(),
@@ -267,6 +271,21 @@ impl Respond for Router {
                     Some(sha) => ResponseTemplate::new(200).set_body_json(
                         json!({"ref": format!("refs/tags/{tag}"), "object": {"sha": sha, "type": "commit"}}),
                     ),
+                    None => not_found(),
+                }
+            }
+            (m, r) if r.starts_with("/releases/assets/") && m == "GET" => {
+                let id: u64 = r.trim_start_matches("/releases/assets/").parse().unwrap_or(0);
+                let content = state
+                    .releases
+                    .iter()
+                    .flat_map(|x| &x.assets)
+                    .find(|a| a.id == id)
+                    .and_then(|a| a.content.clone());
+                match content {
+                    Some(bytes) => ResponseTemplate::new(200)
+                        .insert_header("content-type", "application/octet-stream")
+                        .set_body_bytes(bytes),
                     None => not_found(),
                 }
             }
