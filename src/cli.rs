@@ -36,6 +36,9 @@ pub enum CliCommand {
     /// Print what a release would do (version, tag, previous version, notes, artifacts, targets);
     /// writes nothing.
     Plan(PlanArgs),
+    /// Evaluate the validation gates ([validate]: tests, audits, benchmarks, docs) for a planned
+    /// release; exit 3 when one fails. Writes nothing.
+    Validate(PlanArgs),
     /// Print the next version and nothing else (default bump: auto, from Conventional Commits).
     Version(VersionArgs),
     /// Print the changelog of a range (default: since the last release tag) or of every release.

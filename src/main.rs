@@ -113,6 +113,13 @@ fn main() -> ExitCode {
             };
             run_cli(Command::Release, options, &args.common, &cli, &env)
         }
+        CliCommand::Validate(args) => run_cli(
+            Command::Validate,
+            common_options(&args.common),
+            &args.common,
+            &cli,
+            &env,
+        ),
         CliCommand::Plan(args) => run_cli(Command::Plan, common_options(&args.common), &args.common, &cli, &env),
     };
     ExitCode::from(status as u8)

@@ -36,6 +36,8 @@ pub enum Command {
     Release,
     /// Only plan.
     Plan,
+    /// Plan, then evaluate the validation gates.
+    Validate,
 }
 
 /// Runs `command` for `request`. The `host` is the GitHub release target (the dry-run recorder in
@@ -67,6 +69,13 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
         npm_packages: Default::default(),
     };
     if command == Command::Plan {
+        return Ok(report);
+    }
+    if command == Command::Validate {
+        progress.stage_started(Stage::Validate);
+        let validated = validate_stage(request, &config, &mut report);
+        progress.stage_finished(Stage::Validate);
+        validated?;
         return Ok(report);
     }
     if request.stages.contains(&Stage::Prepare) {

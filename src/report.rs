@@ -106,6 +106,7 @@ impl RunReport {
         let mut head = String::new();
         let what = match (self.command, self.dry_run) {
             (Command::Plan, _) => "plan",
+            (Command::Validate, _) => "validation passed",
             (Command::Release, true) => "dry run — nothing was published",
             (Command::Release, false) => "released",
         };
@@ -211,8 +212,19 @@ impl RunReport {
     }
 }
 
-/// A summary for a run that failed before producing a report.
+/// A summary for a run that failed before producing a report. A validation failure
+/// (`validation failed…` followed by `  gate: finding` lines) becomes a table.
 pub fn failure_summary(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("validation failed") {
+        let mut body = String::from(
+            "## tamma-release: validation failed\n\nNothing was staged or published.\n\n| Gate | What failed |\n|---|---|\n",
+        );
+        for line in rest.lines().skip(1) {
+            let (gate, finding) = line.trim().split_once(": ").unwrap_or(("", line.trim()));
+            body.push_str(&format!("| {} | {} |\n", table_cell(gate), table_cell(finding)));
+        }
+        return fit(body, "", "", "");
+    }
     let body = format!(
         "## tamma-release failed\n\n```\n{}\n```\n",
         message.replace("```", "'''")

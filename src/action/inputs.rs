@@ -66,9 +66,10 @@ pub fn parse_command(value: &str) -> Result<Command> {
     match value.trim() {
         "release" => Ok(Command::Release),
         "plan" => Ok(Command::Plan),
+        "validate" => Ok(Command::Validate),
         other => Err(Error::input(
             "command",
-            format!("{other:?} is not a command; allowed: release, plan"),
+            format!("{other:?} is not a command; allowed: release, plan, validate"),
         )),
     }
 }
@@ -152,7 +153,10 @@ mod tests {
         let err = read(&env(&[("INPUT_COMMAND", "bogus")]), &EventPayload::default())
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "command: \"bogus\" is not a command; allowed: release, plan");
+        assert_eq!(
+            err,
+            "command: \"bogus\" is not a command; allowed: release, plan, validate"
+        );
     }
 
     #[test]

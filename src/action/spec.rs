@@ -30,7 +30,7 @@ pub struct OutputSpec {
 pub const INPUTS: &[InputSpec] = &[
     InputSpec {
         name: "command",
-        description: "What to run: `release` (plan, then publish the GitHub release) or `plan` (only print what a release would do). Empty means `release`.",
+        description: "What to run: `release` (the whole pipeline), `plan` (only print what a release would do) or `validate` (plan, then the validation gates). Empty means `release`.",
         default: "",
         secret: false,
     },

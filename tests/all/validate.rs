@@ -287,3 +287,34 @@ fn bad_gate_configuration_is_a_usage_error() {
         assert!(stderr.contains(expected), "{config}: expected {expected:?} in {stderr}");
     }
 }
+
+#[test]
+fn the_validate_command_runs_only_the_gates() {
+    let repo = project(
+        "[validate]\ntests = [\"reports/*.xml\"]\n",
+        &[("reports/api.xml", JUNIT_FAIL)],
+    );
+    let out = tamma(&["validate", "--version", "1.0.0"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("rejects_bad_input"), "{stderr}");
+    std::fs::write(repo.path().join("reports/api.xml"), JUNIT_PASS).unwrap();
+    let out = tamma(&["validate", "--version", "1.0.0", "--json"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["command"], "validate");
+    assert!(
+        report["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["target"] == "validate"),
+        "nothing but the gates ran"
+    );
+}
