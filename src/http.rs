@@ -102,8 +102,13 @@ fn jitter(base: Duration) -> Duration {
 }
 
 impl Http {
-    /// A client with `policy` and rustls + the Mozilla roots.
-    pub fn new(policy: HttpPolicy, user_agent: &str) -> Result<Http, HttpError> {
+    /// A client with `policy` and rustls + the Mozilla roots, identifying as tamma-release.
+    pub fn new(policy: HttpPolicy) -> crate::error::Result<Http> {
+        Self::build(policy).map_err(|e| crate::error::Error::Failed(format!("cannot set up the HTTP client: {e}")))
+    }
+
+    fn build(policy: HttpPolicy) -> Result<Http, HttpError> {
+        let user_agent = concat!("tamma-release/", env!("CARGO_PKG_VERSION"));
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),

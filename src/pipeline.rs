@@ -179,12 +179,7 @@ fn publish_stage(request: &ReleaseRequest, config: &Config, report: &mut RunRepo
     let http = if request.dry_run {
         None
     } else {
-        let http = crate::http::Http::new(
-            crate::http::HttpPolicy::default(),
-            concat!("tamma-release/", env!("CARGO_PKG_VERSION")),
-        )
-        .map_err(|e| crate::error::Error::Failed(format!("cannot set up the HTTP client: {e}")))?;
-        Some(http)
+        Some(crate::http::Http::new(crate::http::HttpPolicy::default())?)
     };
     if !request.dry_run && !packages.is_empty() && request.npm_token.is_none() {
         return Err(crate::error::Error::input(

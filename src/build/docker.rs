@@ -84,21 +84,30 @@ fn daemon_error(host: &str, e: impl std::fmt::Display) -> Error {
     ))
 }
 
+/// A current-thread runtime for one daemon conversation.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))
+}
+
+/// Connects to the daemon at `host` (a unix socket or tcp address) and negotiates the API version.
+async fn connect(host: &str) -> Result<Docker> {
+    let docker = if host.starts_with("unix://") || host.starts_with('/') {
+        Docker::connect_with_unix(host, 600, bollard::API_DEFAULT_VERSION)
+    } else {
+        Docker::connect_with_http(host, 600, bollard::API_DEFAULT_VERSION)
+    }
+    .map_err(|e| daemon_error(host, e))?;
+    docker.negotiate_version().await.map_err(|e| daemon_error(host, e))
+}
+
 /// Builds `dockerfile` (relative to `context`) and tags it `reference`.
 pub fn build(docker_host: Option<&str>, context: &Path, dockerfile: &str, reference: &str) -> Result<BuiltImage> {
     let host = docker_host.unwrap_or(DEFAULT_SOCKET);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
-        let docker = if host.starts_with("unix://") || host.starts_with('/') {
-            Docker::connect_with_unix(host, 600, bollard::API_DEFAULT_VERSION)
-        } else {
-            Docker::connect_with_http(host, 600, bollard::API_DEFAULT_VERSION)
-        }
-        .map_err(|e| daemon_error(host, e))?;
-        let docker = docker.negotiate_version().await.map_err(|e| daemon_error(host, e))?;
+    runtime()?.block_on(async {
+        let docker = connect(host).await?;
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
         let context_dir = context.to_path_buf();
         let producer = std::thread::spawn(move || {
@@ -170,18 +179,8 @@ pub fn push(
     registry_host: &str,
 ) -> Result<()> {
     let host = docker_host.unwrap_or(DEFAULT_SOCKET);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
-        let docker = if host.starts_with("unix://") || host.starts_with('/') {
-            Docker::connect_with_unix(host, 600, bollard::API_DEFAULT_VERSION)
-        } else {
-            Docker::connect_with_http(host, 600, bollard::API_DEFAULT_VERSION)
-        }
-        .map_err(|e| daemon_error(host, e))?;
-        let docker = docker.negotiate_version().await.map_err(|e| daemon_error(host, e))?;
+    runtime()?.block_on(async {
+        let docker = connect(host).await?;
         let auth = bollard::auth::DockerCredentials {
             username: credentials.username.clone(),
             password: credentials.password.as_ref().map(|p| p.expose().to_string()),

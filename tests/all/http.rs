@@ -71,7 +71,7 @@ fn idempotent_requests_are_retried_on_5xx_and_writes_are_not() {
             .and(path("/x"))
             .respond_with(ResponseTemplate::new(500)),
     );
-    let http = Http::new(quick(), "test").unwrap();
+    let http = Http::new(quick()).unwrap();
     assert_eq!(call(&http, &server, Method::GET, true).unwrap(), 200);
     assert_eq!(server.requests(), 3);
     let err = call(&http, &server, Method::POST, false).unwrap_err();
@@ -88,7 +88,7 @@ fn rate_limits_are_waited_out_for_any_method() {
             .up_to_n_times(1),
     );
     server.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(201)));
-    let http = Http::new(quick(), "test").unwrap();
+    let http = Http::new(quick()).unwrap();
     let started = Instant::now();
     assert_eq!(call(&http, &server, Method::POST, false).unwrap(), 201);
     assert!(started.elapsed() >= Duration::from_secs(1), "retry-after: 1 honoured");
@@ -109,7 +109,7 @@ fn an_exhausted_primary_limit_far_from_reset_fails_saying_when() {
                 .insert_header("x-ratelimit-reset", reset.to_string().as_str()),
         ),
     );
-    let http = Http::new(quick(), "test").unwrap();
+    let http = Http::new(quick()).unwrap();
     let started = Instant::now();
     let err = call(&http, &server, Method::GET, true).unwrap_err();
     assert!(matches!(err, HttpError::RateLimited { .. }));
@@ -125,13 +125,10 @@ fn an_exhausted_primary_limit_far_from_reset_fails_saying_when() {
 fn writes_are_paced() {
     let server = Server::start();
     server.mount(Mock::given(method("PATCH")).respond_with(ResponseTemplate::new(200)));
-    let http = Http::new(
-        HttpPolicy {
-            write_interval: Duration::from_millis(300),
-            ..quick()
-        },
-        "test",
-    )
+    let http = Http::new(HttpPolicy {
+        write_interval: Duration::from_millis(300),
+        ..quick()
+    })
     .unwrap();
     let started = Instant::now();
     for _ in 0..3 {

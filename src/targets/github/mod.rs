@@ -140,26 +140,9 @@ impl ReleaseHost for DryRunHost {
     }
 }
 
-/// The GitHub target for a release: the dry-run recorder, or the real API with the policy from
-/// `[github]`. Publishing needs a repository and a token; both are checked here, before anything.
-pub fn release_host(
-    config: &crate::config::Config,
-    request: &crate::request::ReleaseRequest,
-) -> Result<Box<dyn ReleaseHost>> {
+/// The HTTP policy with `[github]`'s pacing and retry settings applied.
+fn policy(config: &crate::config::Config) -> Result<crate::http::HttpPolicy> {
     use crate::build::command::parse_duration;
-    use crate::error::Error;
-    if request.dry_run {
-        return Ok(Box::new(DryRunHost::default()));
-    }
-    let repository = request.ci.repository.clone().ok_or_else(|| {
-        Error::input(
-            "GITHUB_REPOSITORY",
-            "publishing needs to know the repository: set GITHUB_REPOSITORY=owner/name (Actions sets it)",
-        )
-    })?;
-    let token = request.github_token.clone().ok_or_else(|| {
-        Error::input("github-token", "publishing to GitHub needs a token: input github-token (default ${{ github.token }}), or GITHUB_TOKEN / --github-token locally")
-    })?;
     let github = &config.github;
     let mut policy = crate::http::HttpPolicy::default();
     if let Some(text) = &github.write_interval {
@@ -171,15 +154,52 @@ pub fn release_host(
     if let Some(text) = &github.retry_wait {
         policy.backoff = parse_duration("github.retry-wait", text)?;
     }
+    Ok(policy)
+}
+
+/// A client for the repository the request names, when it names one and has a token.
+fn client_for(
+    config: &crate::config::Config,
+    request: &crate::request::ReleaseRequest,
+) -> Result<Option<(client::GitHubClient, std::time::Duration)>> {
+    let (Some(repository), Some(token)) = (request.ci.repository.clone(), request.github_token.clone()) else {
+        return Ok(None);
+    };
+    let policy = policy(config)?;
     let retry_wait = policy.backoff;
-    let http = crate::http::Http::new(policy, concat!("tamma-release/", env!("CARGO_PKG_VERSION")))
-        .map_err(|e| Error::Failed(format!("cannot set up the HTTP client: {e}")))?;
     let api = request
         .ci
         .api_url
         .clone()
         .unwrap_or_else(|| "https://api.github.com".to_string());
-    let client = client::GitHubClient::new(http, &api, &repository, Some(token));
+    Ok(Some((
+        client::GitHubClient::new(crate::http::Http::new(policy)?, &api, &repository, Some(token)),
+        retry_wait,
+    )))
+}
+
+/// The GitHub target for a release: the dry-run recorder, or the real API with the policy from
+/// `[github]`. Publishing needs a repository and a token; both are checked here, before anything.
+pub fn release_host(
+    config: &crate::config::Config,
+    request: &crate::request::ReleaseRequest,
+) -> Result<Box<dyn ReleaseHost>> {
+    use crate::error::Error;
+    if request.dry_run {
+        return Ok(Box::new(DryRunHost::default()));
+    }
+    if request.ci.repository.is_none() {
+        return Err(Error::input(
+            "GITHUB_REPOSITORY",
+            "publishing needs to know the repository: set GITHUB_REPOSITORY=owner/name (Actions sets it)",
+        ));
+    }
+    let Some((client, retry_wait)) = client_for(config, request)? else {
+        return Err(Error::input(
+            "github-token",
+            "publishing to GitHub needs a token: input github-token (default ${{ github.token }}), or GITHUB_TOKEN / --github-token locally",
+        ));
+    };
     Ok(Box::new(host::GitHubHost::new(
         client,
         &config.release.tag_prefix,
@@ -194,21 +214,9 @@ pub fn previous_plan(
     request: &crate::request::ReleaseRequest,
     tag: &str,
 ) -> Result<Option<ReleasePlan>> {
-    let (Some(repository), Some(token)) = (request.ci.repository.clone(), request.github_token.clone()) else {
+    let Some((client, _)) = client_for(config, request)? else {
         return Ok(None);
     };
-    let _ = config;
-    let http = crate::http::Http::new(
-        crate::http::HttpPolicy::default(),
-        concat!("tamma-release/", env!("CARGO_PKG_VERSION")),
-    )
-    .map_err(|e| crate::error::Error::Failed(format!("cannot set up the HTTP client: {e}")))?;
-    let api = request
-        .ci
-        .api_url
-        .clone()
-        .unwrap_or_else(|| "https://api.github.com".to_string());
-    let client = client::GitHubClient::new(http, &api, &repository, Some(token));
     let Some(release) = client.release_by_tag(tag)? else {
         return Ok(None);
     };
