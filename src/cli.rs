@@ -32,7 +32,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
     /// Run the release pipeline: plan, then stage and publish the GitHub release.
-    Release(ReleaseArgs),
+    Release(Box<ReleaseArgs>),
     /// Print what a release would do (version, tag, previous version, notes, artifacts, targets);
     /// writes nothing.
     Plan(PlanArgs),
@@ -122,6 +122,12 @@ pub struct ReleaseArgs {
     /// Password or token for the container registry.
     #[arg(long, value_name = "PASSWORD", env = "REGISTRY_PASSWORD", hide_env_values = true)]
     pub registry_password: Option<String>,
+    /// Key that signs the staging deploy webhook.
+    #[arg(long, value_name = "SECRET", env = "DEPLOY_SECRET", hide_env_values = true)]
+    pub deploy_secret: Option<String>,
+    /// A Slack incoming-webhook URL to notify.
+    #[arg(long, value_name = "URL", env = "SLACK_WEBHOOK", hide_env_values = true)]
+    pub slack_webhook: Option<String>,
 }
 
 /// `checksum` flags.

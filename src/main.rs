@@ -12,6 +12,7 @@ use tamma_release::config::Config;
 use tamma_release::error::ExitStatus;
 use tamma_release::pipeline::Command;
 use tamma_release::request::Options;
+use tamma_release::secret::Secret;
 
 use cli::{Cli, CliCommand, ConfigCommand};
 
@@ -102,13 +103,12 @@ fn main() -> ExitCode {
                 stages: args.stages.clone(),
                 partial: args.partial.clone(),
                 merge: (!args.merge.is_empty()).then(|| args.merge.clone()),
-                github_token: args.github_token.clone().and_then(tamma_release::secret::Secret::new),
-                npm_token: args.npm_token.clone().and_then(tamma_release::secret::Secret::new),
+                github_token: args.github_token.clone().and_then(Secret::new),
+                npm_token: args.npm_token.clone().and_then(Secret::new),
                 registry_username: args.registry_username.clone(),
-                registry_password: args
-                    .registry_password
-                    .clone()
-                    .and_then(tamma_release::secret::Secret::new),
+                registry_password: args.registry_password.clone().and_then(Secret::new),
+                deploy_secret: args.deploy_secret.clone().and_then(Secret::new),
+                slack_webhook: args.slack_webhook.clone().and_then(Secret::new),
                 ..common_options(&args.common)
             };
             run_cli(Command::Release, options, &args.common, &cli, &env)

@@ -10,7 +10,7 @@ use crate::report::RunReport;
 use crate::request::{ReleaseRequest, Stage};
 use crate::targets::StepRecord;
 use crate::targets::github::{self, ReleaseAsset};
-use crate::targets::{npm, oci};
+use crate::targets::{deploy, notify, npm, oci};
 
 /// Told when a stage starts and ends, so an edge can open and close log groups.
 pub trait Progress {
@@ -187,6 +187,7 @@ fn publish_stage(request: &ReleaseRequest, config: &Config, report: &mut RunRepo
             "publishing npm packages needs a token: input npm-token, or NPM_TOKEN / --npm-token locally",
         ));
     }
+    let http_for_deploy = http.clone();
     let mut npm_target = npm::NpmTarget::new(http.clone(), request.npm_token.clone());
     let mut image_target = oci::OciTarget::new(
         http,
@@ -198,6 +199,17 @@ fn publish_stage(request: &ReleaseRequest, config: &Config, report: &mut RunRepo
     if !request.dry_run {
         assets.push(write_plan_asset(request, report)?);
     }
+    if let Some(docs) = &config.deploy.docs {
+        // A missing site is found before anything is staged, in a dry run too.
+        crate::build::files::inside(&request.workspace, "deploy.docs", &docs.path)?;
+    }
+    let mut deploy_steps = Vec::new();
+    let mut docs_move = None;
+    let github_client = if request.dry_run {
+        None
+    } else {
+        github::client_for(config, request)?.map(|(c, _)| c)
+    };
     let result = (|| {
         let staged = host.stage(&report.plan, &assets)?;
         for package in &packages {
@@ -206,19 +218,97 @@ fn publish_stage(request: &ReleaseRequest, config: &Config, report: &mut RunRepo
         for image in &images {
             image_target.stage(image)?;
         }
+        let staged_docs = match (&config.deploy.docs, &github_client) {
+            (Some(docs), Some(client)) => Some(deploy::stage_docs(
+                client,
+                &request.workspace,
+                docs,
+                &report.plan.version,
+                &report.plan.tag,
+                &mut deploy_steps,
+            )?),
+            (Some(docs), None) => {
+                deploy_steps.push(StepRecord {
+                    target: "docs".into(),
+                    action: format!("commit {} to {} and move the branch", docs.path, docs.branch),
+                    dry_run: true,
+                });
+                None
+            }
+            _ => None,
+        };
         for package in &packages {
             npm_target.flip(package)?;
         }
         for image in &images {
             image_target.flip(image)?;
         }
+        if let (Some(staged_docs), Some(client)) = (&staged_docs, &github_client) {
+            docs_move = deploy::flip_docs(client, staged_docs, &mut deploy_steps)?;
+        }
+        if let Some(staging) = &config.deploy.staging {
+            match (&github_client, &http_for_deploy) {
+                (Some(client), Some(http)) => {
+                    let payload = serde_json::json!({
+                        "version": report.plan.version, "tag": report.plan.tag, "commit": report.plan.commit,
+                        "artifacts": report.build.as_ref().map(|b| b.artifacts.iter().map(|a| serde_json::json!({"name": a.name, "sha256": a.sha256})).collect::<Vec<_>>()),
+                        "images": image_target.moves().iter().map(|m| serde_json::json!({"pointer": m.pointer, "digest": m.new})).collect::<Vec<_>>(),
+                    });
+                    let deployed = deploy::deploy_staging(
+                        client,
+                        http,
+                        staging,
+                        request.deploy_secret.as_ref(),
+                        &payload,
+                        &report.plan.tag,
+                        request.ci.run_url.as_deref(),
+                        &request.workspace,
+                        &mut deploy_steps,
+                    );
+                    if let Err(error) = deployed {
+                        // Put every moved pointer back, newest first; the GitHub release stays a draft.
+                        if let Some(moved) = &docs_move {
+                            deploy::restore_docs(client, moved)?;
+                            deploy_steps.push(StepRecord {
+                                target: "docs".into(),
+                                action: format!("put {} back", moved.pointer),
+                                dry_run: false,
+                            });
+                        }
+                        image_target.restore(&images)?;
+                        npm_target.restore(&packages)?;
+                        return Err(crate::error::Error::Failed(format!(
+                            "{error}; every moved pointer was put back and the GitHub release stays a draft"
+                        )));
+                    }
+                }
+                _ => deploy_steps.push(StepRecord {
+                    target: "deploy".into(),
+                    action: format!(
+                        "deploy to {}{}",
+                        staging.environment,
+                        staging
+                            .smoke
+                            .as_ref()
+                            .map(|s| format!(" and poll {}", s.url))
+                            .unwrap_or_default()
+                    ),
+                    dry_run: true,
+                }),
+            }
+        }
         host.flip(&report.plan, &staged, config.release.draft)
     })();
     report.steps.extend(host.steps());
     report.steps.extend(npm_target.steps().iter().cloned());
     report.steps.extend(image_target.steps().iter().cloned());
+    report.steps.extend(deploy_steps);
     report.pointers.extend(npm_target.moves().iter().cloned());
     report.pointers.extend(image_target.moves().iter().cloned());
+    if result.is_ok() {
+        report.pointers.extend(docs_move);
+    }
+    notify::send(config, request, report, result.as_ref().err());
     report.npm_packages = packages
         .iter()
         .map(|p| (p.name.clone(), (p.version.clone(), p.channel.clone())))

@@ -97,6 +97,10 @@ pub struct Options {
     pub registry_username: Option<String>,
     /// `--registry-password` / `REGISTRY_PASSWORD` / input `registry-password`.
     pub registry_password: Option<crate::secret::Secret>,
+    /// `--deploy-secret` / `DEPLOY_SECRET` / input `deploy-secret`.
+    pub deploy_secret: Option<crate::secret::Secret>,
+    /// `--slack-webhook` / `SLACK_WEBHOOK` / input `slack-webhook`.
+    pub slack_webhook: Option<crate::secret::Secret>,
 }
 
 impl Options {
@@ -115,6 +119,8 @@ impl Options {
             npm_token: self.npm_token.or(lower.npm_token),
             registry_username: self.registry_username.or(lower.registry_username),
             registry_password: self.registry_password.or(lower.registry_password),
+            deploy_secret: self.deploy_secret.or(lower.deploy_secret),
+            slack_webhook: self.slack_webhook.or(lower.slack_webhook),
         }
     }
 }
@@ -144,6 +150,10 @@ pub struct ReleaseRequest {
     pub npm_token: Option<crate::secret::Secret>,
     /// Container registry credentials.
     pub registry: crate::targets::oci::Credentials,
+    /// The key that signs deploy webhooks.
+    pub deploy_secret: Option<crate::secret::Secret>,
+    /// The Slack incoming webhook (a secret: its URL is the credential).
+    pub slack_webhook: Option<crate::secret::Secret>,
 }
 
 /// Facts about the machine the edge reads from the environment for the library.
@@ -255,6 +265,8 @@ impl ReleaseRequest {
                 username: options.registry_username,
                 password: options.registry_password,
             },
+            deploy_secret: options.deploy_secret,
+            slack_webhook: options.slack_webhook,
         })
     }
 }

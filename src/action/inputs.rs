@@ -97,6 +97,8 @@ pub fn read(env: &Env, event: &EventPayload) -> Result<ActionInputs> {
             npm_token: action_input(env, "npm-token").and_then(Secret::new),
             registry_username: action_input(env, "registry-username"),
             registry_password: action_input(env, "registry-password").and_then(Secret::new),
+            deploy_secret: action_input(env, "deploy-secret").and_then(Secret::new),
+            slack_webhook: action_input(env, "slack-webhook").and_then(Secret::new),
             config,
             stages: value("stages"),
         },

@@ -65,6 +65,18 @@ pub const INPUTS: &[InputSpec] = &[
         secret: true,
     },
     InputSpec {
+        name: "deploy-secret",
+        description: "Key that signs the staging deploy webhook (header `X-Tamma-Signature-256: sha256=<hex HMAC of the body>`). Masked before anything is printed.",
+        default: "",
+        secret: true,
+    },
+    InputSpec {
+        name: "slack-webhook",
+        description: "A Slack incoming-webhook URL told about success and failure (a failed notification is only a warning). Masked before anything is printed.",
+        default: "",
+        secret: true,
+    },
+    InputSpec {
         name: "version",
         description: "The version to release (semver, without the tag prefix). Empty on a tag push: the pushed tag is the version.",
         default: "",

@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, FileLocation, Result};
 
 mod artifact;
+mod deploy;
 mod validate;
 
 pub use artifact::{ArtifactConfig, ArtifactKind};
+pub use deploy::{DeployConfig, DocsDeploy, NotifyConfig, SmokeCheck, StagingDeploy};
 pub use validate::{AuditFormat, AuditGate, BenchGate, DocsGate, IgnoredAdvisory, MetricLimit, ValidateConfig};
 
 /// Where the config is looked for when no path is given.
@@ -40,6 +42,12 @@ pub struct Config {
     /// Gates a release must pass before anything is staged.
     #[serde(default)]
     pub validate: ValidateConfig,
+    /// Where a release is deployed after its pointers move.
+    #[serde(default)]
+    pub deploy: DeployConfig,
+    /// Who hears about a release.
+    #[serde(default)]
+    pub notify: NotifyConfig,
     /// How GitHub is talked to.
     #[serde(default)]
     pub github: GitHubConfig,
@@ -294,6 +302,23 @@ impl Config {
                     }
                 }
             }
+        }
+        let mut urls: Vec<(&str, &str)> = self.notify.webhooks.iter().map(|u| ("webhooks", u.as_str())).collect();
+        if let Some(staging) = &self.deploy.staging {
+            urls.extend(staging.webhook.as_deref().map(|u| ("webhook", u)));
+            urls.extend(staging.url.as_deref().map(|u| ("url", u)));
+            urls.extend(staging.smoke.as_ref().map(|s| ("smoke", s.url.as_str())));
+            if let Some(smoke) = &staging.smoke
+                && let Err(e) = crate::build::command::parse_duration("deploy.staging.smoke.timeout", &smoke.timeout)
+            {
+                return Err(at_key("timeout", e.to_string()));
+            }
+        }
+        if let Some((key, url)) = urls
+            .iter()
+            .find(|(_, u)| !(u.starts_with("https://") || u.starts_with("http://")))
+        {
+            return Err(at_key(key, format!("{url:?} is not an http(s) URL")));
         }
         let mut seen = std::collections::BTreeSet::new();
         for artifact in &self.artifacts {

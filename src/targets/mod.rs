@@ -1,7 +1,9 @@
 //! Why this exists: every place a release lands sits behind a small trait sized to our needs, so
 //! the pipeline can run against the real system, a fake in tests, or the dry-run recorder.
 
+pub mod deploy;
 pub mod github;
+pub mod notify;
 pub mod npm;
 pub mod oci;
 

@@ -275,6 +275,39 @@ impl NpmTarget {
         Ok(())
     }
 
+    /// Puts every dist-tag this target moved back to its recorded value (deleting one that did
+    /// not exist before), newest move first.
+    pub fn restore(&mut self, packages: &[NpmPackage]) -> Result<()> {
+        let moves: Vec<PointerMove> = self.moves.drain(..).rev().collect();
+        for moved in moves {
+            let Some(package) = packages
+                .iter()
+                .find(|p| format!("{}@{}", p.name, p.channel) == moved.pointer)
+            else {
+                continue;
+            };
+            let url = format!(
+                "{}/-/package/{}/dist-tags/{}",
+                package.registry.trim_end_matches('/'),
+                escape_name(&package.name),
+                crate::targets::github::client::encode_query(&package.channel)
+            );
+            match &moved.old {
+                Some(old) => {
+                    self.send(Method::PUT, &url, Some(&json!(old)), true)
+                        .map_err(|e| registry_error(package, "restoring", e))?;
+                    self.record(format!("put {} back to {old}", moved.pointer));
+                }
+                None => {
+                    self.send(Method::DELETE, &url, None, true)
+                        .map_err(|e| registry_error(package, "restoring", e))?;
+                    self.record(format!("removed {}, which did not exist before", moved.pointer));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// What was done.
     pub fn steps(&self) -> &[StepRecord] {
         &self.steps

@@ -474,6 +474,39 @@ impl OciTarget {
         Ok(())
     }
 
+    /// Points every channel tag this target moved back at its recorded digest, newest first. A
+    /// tag that did not exist before cannot be removed alone (the distribution API deletes by
+    /// digest, which would take the version tag too): that is said, not hidden.
+    pub fn restore(&mut self, images: &[ImageRelease]) -> Result<()> {
+        let moves: Vec<PointerMove> = self.moves.drain(..).rev().collect();
+        for moved in moves {
+            let Some(image) = images
+                .iter()
+                .find(|i| format!("{}:{}", i.repository, i.channel) == moved.pointer)
+            else {
+                continue;
+            };
+            let reference = parse_reference(&image.repository);
+            match &moved.old {
+                Some(old) => {
+                    let (bytes, media, _) = self.manifest(image, &reference, old)?.ok_or_else(|| {
+                        Error::Failed(format!(
+                            "{}@{old} is gone from the registry; {} cannot be put back",
+                            image.repository, moved.pointer
+                        ))
+                    })?;
+                    self.put_manifest(image, &reference, &image.channel, &media, &bytes)?;
+                    self.record(format!("put {} back to {old}", moved.pointer));
+                }
+                None => self.record(format!(
+                    "{} did not exist before and still points at {}: a registry tag cannot be removed on its own",
+                    moved.pointer, moved.new
+                )),
+            }
+        }
+        Ok(())
+    }
+
     /// What was done.
     pub fn steps(&self) -> &[StepRecord] {
         &self.steps

@@ -3,6 +3,7 @@
 mod action;
 mod build;
 mod cli;
+mod deploy;
 mod generated;
 mod github;
 mod http;

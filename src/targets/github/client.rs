@@ -120,7 +120,7 @@ impl GitHubClient {
         }
     }
 
-    fn json(
+    pub(crate) fn json(
         &self,
         method: Method,
         idempotent: bool,
@@ -154,7 +154,7 @@ impl GitHubClient {
         serde_json::from_value(value).map_err(|e| Error::Failed(format!("{what}: unexpected answer: {e}")))
     }
 
-    fn repo_url(&self, path: &str) -> String {
+    pub(crate) fn repo_url(&self, path: &str) -> String {
         format!("{}/repos/{}{path}", self.api, self.repository)
     }
 

@@ -3,6 +3,7 @@
 //! (publish it), so that a dry run and tests can stand in for GitHub.
 
 pub mod client;
+pub mod gitdata;
 pub mod host;
 
 use crate::error::Result;
@@ -158,7 +159,7 @@ fn policy(config: &crate::config::Config) -> Result<crate::http::HttpPolicy> {
 }
 
 /// A client for the repository the request names, when it names one and has a token.
-fn client_for(
+pub(crate) fn client_for(
     config: &crate::config::Config,
     request: &crate::request::ReleaseRequest,
 ) -> Result<Option<(client::GitHubClient, std::time::Duration)>> {

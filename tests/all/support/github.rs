@@ -54,8 +54,21 @@ pub enum Fault {
     },
 }
 
+#[derive(Debug, Clone)]
+pub struct FakeDeployment {
+    pub id: u64,
+    pub reference: String,
+    pub environment: String,
+    pub statuses: Vec<String>,
+}
+
 #[derive(Default)]
 pub struct State {
+    pub branches: BTreeMap<String, String>,
+    pub commits: BTreeMap<String, (String, Vec<String>)>,
+    pub trees: BTreeMap<String, Vec<(String, String)>>,
+    pub blobs: BTreeMap<String, Vec<u8>>,
+    pub deployments: Vec<FakeDeployment>,
     pub releases: Vec<FakeRelease>,
     pub tags: BTreeMap<String, String>,
     pub latest: Option<u64>,
@@ -66,7 +79,49 @@ pub struct State {
     base: String,
 }
 
+fn sha1_hex(bytes: &[u8]) -> String {
+    use sha1::Digest;
+    sha1::Sha1::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let clean: Vec<u8> = text
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b'=')
+        .collect();
+    let mut out = Vec::new();
+    for chunk in clean.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= u32::from(value(*c)) << (18 - 6 * i);
+        }
+        for i in 0..chunk.len().saturating_sub(1) {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    out
+}
+
 impl State {
+    /// The files of a branch: path → content.
+    pub fn branch_files(&self, branch: &str) -> BTreeMap<String, String> {
+        let Some(commit) = self.branches.get(branch) else {
+            return BTreeMap::new();
+        };
+        let tree = &self.commits[commit].0;
+        self.trees[tree]
+            .iter()
+            .map(|(path, sha)| (path.clone(), String::from_utf8_lossy(&self.blobs[sha]).into_owned()))
+            .collect()
+    }
+
     pub fn writes(&self) -> usize {
         self.log.iter().filter(|(m, _)| m != "GET").count()
     }
@@ -244,6 +299,20 @@ impl Respond for Router {
                 state.releases.push(release.clone());
                 ResponseTemplate::new(201).set_body_json(state.release_json(&release))
             }
+            ("POST", "/git/refs") if body["ref"].as_str().is_some_and(|r| r.starts_with("refs/heads/")) => {
+                let branch = body["ref"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_start_matches("refs/heads/")
+                    .to_string();
+                if state.branches.contains_key(&branch) {
+                    return already_exists("Reference");
+                }
+                state
+                    .branches
+                    .insert(branch, body["sha"].as_str().unwrap_or_default().to_string());
+                ResponseTemplate::new(201).set_body_json(json!({"ref": body["ref"]}))
+            }
             ("POST", "/git/refs") => {
                 let tag = body["ref"]
                     .as_str()
@@ -257,6 +326,117 @@ impl Respond for Router {
                     .tags
                     .insert(tag, body["sha"].as_str().unwrap_or_default().to_string());
                 ResponseTemplate::new(201).set_body_json(json!({"ref": body["ref"]}))
+            }
+            ("POST", "/git/blobs") => {
+                let bytes = base64_decode(body["content"].as_str().unwrap_or_default());
+                let mut header = format!("blob {}\0", bytes.len()).into_bytes();
+                header.extend_from_slice(&bytes);
+                let sha = sha1_hex(&header);
+                state.blobs.insert(sha.clone(), bytes);
+                ResponseTemplate::new(201).set_body_json(json!({"sha": sha}))
+            }
+            ("POST", "/git/trees") => {
+                let entries: Vec<(String, String)> = body["tree"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|e| {
+                        (
+                            e["path"].as_str().unwrap_or_default().to_string(),
+                            e["sha"].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect();
+                if let Some((path, _)) = entries.iter().find(|(_, sha)| !state.blobs.contains_key(sha)) {
+                    return ResponseTemplate::new(422)
+                        .set_body_json(json!({"message": format!("tree entry {path} names an unknown blob")}));
+                }
+                let sha = sha1_hex(format!("{entries:?}").as_bytes());
+                state.trees.insert(sha.clone(), entries);
+                ResponseTemplate::new(201).set_body_json(json!({"sha": sha}))
+            }
+            ("POST", "/git/commits") => {
+                let tree = body["tree"].as_str().unwrap_or_default().to_string();
+                let parents: Vec<String> = body["parents"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p.as_str().map(str::to_string))
+                    .collect();
+                let sha = sha1_hex(format!("{tree}{parents:?}{}", body["message"]).as_bytes());
+                state.commits.insert(sha.clone(), (tree, parents));
+                ResponseTemplate::new(201).set_body_json(json!({"sha": sha}))
+            }
+            ("POST", "/deployments") => {
+                if body["auto_merge"] != json!(false) || body["required_contexts"] != json!([]) {
+                    return ResponseTemplate::new(409)
+                        .set_body_json(json!({"message": "Conflict: send auto_merge false and required_contexts []"}));
+                }
+                let id = state.id();
+                state.deployments.push(FakeDeployment {
+                    id,
+                    reference: body["ref"].as_str().unwrap_or_default().into(),
+                    environment: body["environment"].as_str().unwrap_or_default().into(),
+                    statuses: vec![],
+                });
+                ResponseTemplate::new(201).set_body_json(json!({"id": id}))
+            }
+            (m, r) if m == "POST" && r.starts_with("/deployments/") && r.ends_with("/statuses") => {
+                let id: u64 = r
+                    .trim_start_matches("/deployments/")
+                    .trim_end_matches("/statuses")
+                    .parse()
+                    .unwrap_or(0);
+                let Some(deployment) = state.deployments.iter_mut().find(|d| d.id == id) else {
+                    return not_found();
+                };
+                deployment
+                    .statuses
+                    .push(body["state"].as_str().unwrap_or_default().to_string());
+                ResponseTemplate::new(201).set_body_json(json!({"state": body["state"]}))
+            }
+            (m, r) if m == "GET" && r.starts_with("/git/commits/") => {
+                let sha = r.trim_start_matches("/git/commits/");
+                match state.commits.get(sha) {
+                    Some((tree, _)) => {
+                        ResponseTemplate::new(200).set_body_json(json!({"sha": sha, "tree": {"sha": tree}}))
+                    }
+                    None => not_found(),
+                }
+            }
+            (m, r) if m == "GET" && r.starts_with("/git/trees/") => {
+                let sha = r.trim_start_matches("/git/trees/");
+                match state.trees.get(sha) {
+                    Some(entries) => ResponseTemplate::new(200).set_body_json(json!({"sha": sha, "tree": entries.iter().map(|(p, s)| json!({"path": p, "type": "blob", "mode": "100644", "sha": s})).collect::<Vec<_>>()})),
+                    None => not_found(),
+                }
+            }
+            (m, r) if m == "GET" && r.starts_with("/git/ref/heads/") => {
+                let branch = r.trim_start_matches("/git/ref/heads/");
+                match state.branches.get(branch) {
+                    Some(sha) => ResponseTemplate::new(200).set_body_json(
+                        json!({"ref": format!("refs/heads/{branch}"), "object": {"sha": sha, "type": "commit"}}),
+                    ),
+                    None => not_found(),
+                }
+            }
+            (m, r) if r.starts_with("/git/refs/heads/") && (m == "PATCH" || m == "DELETE") => {
+                let branch = r.trim_start_matches("/git/refs/heads/").to_string();
+                if m == "DELETE" {
+                    state.branches.remove(&branch);
+                    return ResponseTemplate::new(204);
+                }
+                let new = body["sha"].as_str().unwrap_or_default().to_string();
+                let current = state.branches.get(&branch).cloned();
+                let fast_forward = current
+                    .as_ref()
+                    .is_none_or(|c| state.commits.get(&new).is_some_and(|(_, parents)| parents.contains(c)));
+                if !fast_forward && body["force"] != json!(true) {
+                    return ResponseTemplate::new(422)
+                        .set_body_json(json!({"message": "Update is not a fast forward"}));
+                }
+                state.branches.insert(branch, new);
+                ResponseTemplate::new(200).set_body_json(json!({"object": {"sha": body["sha"]}}))
             }
             (m, r) if r.starts_with("/releases/tags/") && m == "GET" => {
                 let tag = r.trim_start_matches("/releases/tags/");
