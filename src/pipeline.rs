@@ -43,6 +43,7 @@ pub enum Command {
 /// Runs `command` for `request`. The `host` is the GitHub release target (the dry-run recorder in
 /// a dry run).
 pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progress) -> Result<RunReport> {
+    let started = std::time::Instant::now();
     progress.stage_started(Stage::Plan);
     let planned = (|| {
         let (config, _) = Config::load(&request.workspace, request.config_path.as_deref())?;
@@ -100,7 +101,7 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
         return Ok(report);
     }
     progress.stage_started(Stage::Publish);
-    let published = publish_stage(request, &config, &mut report);
+    let published = publish_stage(request, &config, &mut report, started);
     progress.stage_finished(Stage::Publish);
     published?;
     Ok(report)
@@ -172,7 +173,12 @@ fn release_assets(request: &ReleaseRequest, report: &RunReport) -> Vec<ReleaseAs
 /// Stages every target (the GitHub draft with its assets, npm versions under a staging tag,
 /// images under their version tag), then flips every pointer — npm channel tags, image channel
 /// tags, and last the GitHub release — so nothing is visible before everything is in place.
-fn publish_stage(request: &ReleaseRequest, config: &Config, report: &mut RunReport) -> Result<()> {
+fn publish_stage(
+    request: &ReleaseRequest,
+    config: &Config,
+    report: &mut RunReport,
+    started: std::time::Instant,
+) -> Result<()> {
     let mut host = github::release_host(config, request)?;
     let packages = npm_packages(request, config, report)?;
     let images = image_releases(request, config, report);
@@ -205,6 +211,7 @@ fn publish_stage(request: &ReleaseRequest, config: &Config, report: &mut RunRepo
     }
     let mut deploy_steps = Vec::new();
     let mut docs_move = None;
+    let mut docs_deployment: Option<u64> = None;
     let github_client = if request.dry_run {
         None
     } else {
@@ -245,6 +252,15 @@ fn publish_stage(request: &ReleaseRequest, config: &Config, report: &mut RunRepo
         }
         if let (Some(staged_docs), Some(client)) = (&staged_docs, &github_client) {
             docs_move = deploy::flip_docs(client, staged_docs, &mut deploy_steps)?;
+            if let Some(docs) = &config.deploy.docs {
+                docs_deployment = Some(deploy::record_docs(
+                    client,
+                    docs,
+                    &report.plan.tag,
+                    request.ci.run_url.as_deref(),
+                    &mut deploy_steps,
+                )?);
+            }
         }
         if let Some(staging) = &config.deploy.staging {
             match (&github_client, &http_for_deploy) {
@@ -266,6 +282,15 @@ fn publish_stage(request: &ReleaseRequest, config: &Config, report: &mut RunRepo
                         &mut deploy_steps,
                     );
                     if let Err(error) = deployed {
+                        if let Some(id) = docs_deployment {
+                            let _ = client.deployment_status(
+                                id,
+                                "failure",
+                                None,
+                                request.ci.run_url.as_deref(),
+                                "rolled back: the staging smoke check failed",
+                            );
+                        }
                         // Put every moved pointer back, newest first; the GitHub release stays a draft.
                         if let Some(moved) = &docs_move {
                             deploy::restore_docs(client, moved)?;
@@ -308,13 +333,13 @@ fn publish_stage(request: &ReleaseRequest, config: &Config, report: &mut RunRepo
     if result.is_ok() {
         report.pointers.extend(docs_move);
     }
-    notify::send(config, request, report, result.as_ref().err());
     report.npm_packages = packages
         .iter()
         .map(|p| (p.name.clone(), (p.version.clone(), p.channel.clone())))
         .collect();
-    report.release = Some(result?);
-    Ok(())
+    let outcome = result.map(|release| report.release = Some(release));
+    notify::send(config, request, report, outcome.as_ref().err(), started.elapsed());
+    outcome
 }
 
 /// The npm packages this release publishes, from the `kind = "npm"` artifacts.

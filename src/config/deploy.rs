@@ -28,6 +28,9 @@ pub struct DocsDeploy {
     /// Keep `/vX.Y.Z/` folders and a `latest/` one instead of replacing the site.
     #[serde(default)]
     pub versioned: bool,
+    /// Where the site is served, shown on the `docs` deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 fn default_branch() -> String {

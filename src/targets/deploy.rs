@@ -154,6 +154,24 @@ pub fn flip_docs(
     }))
 }
 
+/// Records the docs deployment (environment `docs`, URL from `[deploy.docs] url`) as succeeded.
+pub fn record_docs(
+    client: &GitHubClient,
+    docs: &DocsDeploy,
+    tag: &str,
+    log_url: Option<&str>,
+    steps: &mut Vec<StepRecord>,
+) -> Result<u64> {
+    let id = client.create_deployment(tag, "docs", &format!("docs for {tag}"))?;
+    client.deployment_status(id, "success", docs.url.as_deref(), log_url, "docs branch moved")?;
+    steps.push(StepRecord {
+        target: "docs".into(),
+        action: format!("recorded deployment {id} of the docs for {tag}"),
+        dry_run: false,
+    });
+    Ok(id)
+}
+
 /// Puts the docs branch back where it was.
 pub fn restore_docs(client: &GitHubClient, moved: &PointerMove) -> Result<()> {
     match &moved.old {

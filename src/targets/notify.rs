@@ -9,7 +9,13 @@ use crate::request::ReleaseRequest;
 use crate::targets::StepRecord;
 
 /// Sends the outcome to every configured webhook (not in a dry run).
-pub fn send(config: &Config, request: &ReleaseRequest, report: &mut RunReport, failure: Option<&Error>) {
+pub fn send(
+    config: &Config,
+    request: &ReleaseRequest,
+    report: &mut RunReport,
+    failure: Option<&Error>,
+    duration: std::time::Duration,
+) {
     let slack = request.slack_webhook.as_ref().map(|s| s.expose().to_string());
     if request.dry_run || (config.notify.webhooks.is_empty() && slack.is_none()) {
         return;
@@ -27,7 +33,7 @@ pub fn send(config: &Config, request: &ReleaseRequest, report: &mut RunReport, f
         .unwrap_or_default();
     let message = serde_json::json!({
         "event": outcome, "version": plan.version, "tag": plan.tag, "repository": plan.repository, "url": link,
-        "error": failure.map(ToString::to_string),
+        "error": failure.map(ToString::to_string), "duration-seconds": duration.as_secs(),
     });
     let text = match failure {
         Some(error) => format!(

@@ -173,6 +173,10 @@ fn staging_is_deployed_signed_and_smoke_checked() {
     assert_eq!(web.received("/health").len(), 3, "polled until it passed");
     let note: serde_json::Value = serde_json::from_slice(&web.received("/notify")[0].body).unwrap();
     assert_eq!(note["event"], "released");
+    assert!(
+        note["duration-seconds"].is_u64() && note["url"].as_str().unwrap().contains("/releases/tag/v1.0.0"),
+        "{note}"
+    );
 }
 
 #[test]
