@@ -472,3 +472,74 @@ fn npm_forbidden_and_rejected_manifests_are_named() {
         "no pointer moved"
     );
 }
+
+#[test]
+fn a_failed_deploy_puts_npm_and_image_pointers_back() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let verdaccio = Verdaccio::start();
+    let registry = Registry::start();
+    let fake = FakeGitHub::start();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let health = runtime.block_on(wiremock::MockServer::start());
+    runtime.block_on(
+        Mock::given(method("GET"))
+            .and(path("/health"))
+            .respond_with(ResponseTemplate::new(503))
+            .mount(&health),
+    );
+    let repo = monorepo(&verdaccio.url);
+    let first =
+        tamma_release::build::oci::write_test_layout(&repo.path().join("image"), "hello.txt", b"one\n").unwrap();
+    let base = std::fs::read_to_string(repo.path().join(".github/tamma-release.toml")).unwrap();
+    let with_image = format!(
+        "{base}\n[[artifact]]\nkind = \"image\"\nimage = \"{}/acme/widget\"\noci-layout = \"image\"\n",
+        registry.host
+    );
+    repo.write(".github/tamma-release.toml", &with_image);
+    repo.commit("a", "feat: image");
+    ok(&release(&repo, &fake, &verdaccio.token, &[], &["--version", "1.0.0"]));
+
+    std::fs::remove_dir_all(repo.path().join("image")).unwrap();
+    let second =
+        tamma_release::build::oci::write_test_layout(&repo.path().join("image"), "hello.txt", b"two\n").unwrap();
+    repo.write(
+        ".github/tamma-release.toml",
+        &with_image.replacen(
+            "[github]",
+            &format!(
+                "[deploy.staging]\nsmoke = {{ url = \"{}/health\", timeout = \"1s\" }}\n\n[github]",
+                health.uri()
+            ),
+            1,
+        ),
+    );
+    repo.commit("b", "feat: two");
+    let out = release(&repo, &fake, &verdaccio.token, &[], &["--version", "1.1.0"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("every moved pointer was put back"), "{stderr}");
+    let scratch = tempfile::tempdir().unwrap();
+    for name in ["@acme/shared", "@acme/cli"] {
+        assert_eq!(
+            dist_tags(&verdaccio, scratch.path(), name)["latest"],
+            "1.0.0",
+            "{name}: latest is back"
+        );
+    }
+    assert_eq!(
+        registry.digest("acme/widget", "latest").as_deref(),
+        Some(first.as_str()),
+        "latest is back on the first image"
+    );
+    assert_eq!(
+        registry.digest("acme/widget", "1.1.0").as_deref(),
+        Some(second.as_str()),
+        "the version tag stays, unused"
+    );
+    fake.with(|s| assert!(s.releases.iter().find(|r| r.tag == "v1.1.0").is_some_and(|r| r.draft)));
+}
