@@ -4,47 +4,12 @@
 
 use std::process::Output;
 
-use crate::support::github::{FakeGitHub, REPO, TOKEN};
-use crate::support::{TestRepo, tamma, text};
-
-struct Http {
-    server: wiremock::MockServer,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Http {
-    fn start() -> Http {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(wiremock::MockServer::start());
-        Http { server, runtime }
-    }
-
-    fn mount(&self, mock: wiremock::Mock) {
-        self.runtime.block_on(mock.mount(&self.server));
-    }
-
-    fn received(&self, path: &str) -> Vec<wiremock::Request> {
-        self.runtime
-            .block_on(self.server.received_requests())
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| r.url.path() == path)
-            .collect()
-    }
-}
+use crate::support::github::FakeGitHub;
+use crate::support::mock::MockHttp as Http;
+use crate::support::{TestRepo, text};
 
 fn run(repo: &TestRepo, fake: &FakeGitHub, args: &[&str]) -> Output {
-    let mut all = vec!["release"];
-    all.extend_from_slice(args);
-    tamma(&all)
-        .current_dir(repo.path())
-        .env("GITHUB_API_URL", &fake.uri)
-        .env("GITHUB_REPOSITORY", REPO)
-        .env("GITHUB_TOKEN", TOKEN)
+    fake.release(repo.path(), args)
         .env("DEPLOY_SECRET", "s3cret-key")
         .output()
         .unwrap()
@@ -140,7 +105,7 @@ fn staging_is_deployed_signed_and_smoke_checked() {
             .and(path("/notify"))
             .respond_with(ResponseTemplate::new(200)),
     );
-    let uri = web.server.uri();
+    let uri = web.uri();
     let repo = site_repo(&format!(
         "[deploy.staging]\nenvironment = \"staging\"\nurl = \"{uri}\"\nwebhook = \"{uri}/hook\"\nsmoke = {{ url = \"{uri}/health\", expect-status = 200, contains = \"widget\", timeout = \"30s\" }}\n\n[notify]\nwebhooks = [\"{uri}/notify\"]\n"
     ));
@@ -195,7 +160,7 @@ fn a_failing_smoke_check_puts_the_docs_back_and_publishes_nothing() {
             .and(path("/notify"))
             .respond_with(ResponseTemplate::new(500)),
     );
-    let uri = web.server.uri();
+    let uri = web.uri();
     let repo = site_repo(&format!(
         "[deploy.docs]\npath = \"site\"\n\n[deploy.staging]\nsmoke = {{ url = \"{uri}/health\", timeout = \"2s\" }}\n\n[notify]\nwebhooks = [\"{uri}/notify\"]\n"
     ));

@@ -30,15 +30,7 @@ fn project() -> TestRepo {
 }
 
 fn release(repo: &TestRepo, fake: &FakeGitHub, args: &[&str]) -> Output {
-    let mut all = vec!["release"];
-    all.extend_from_slice(args);
-    tamma(&all)
-        .current_dir(repo.path())
-        .env("GITHUB_API_URL", &fake.uri)
-        .env("GITHUB_REPOSITORY", REPO)
-        .env("GITHUB_TOKEN", TOKEN)
-        .output()
-        .unwrap()
+    fake.release(repo.path(), args).output().unwrap()
 }
 
 fn assert_ok(out: &Output) -> (String, String) {
@@ -199,15 +191,7 @@ fn two_runs_racing_for_one_tag_end_with_one_release() {
     let repo = project();
     let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
     let fake = FakeGitHub::start();
-    let spawn = || {
-        tamma(&["release", "--version", "1.0.0"])
-            .current_dir(repo.path())
-            .env("GITHUB_API_URL", &fake.uri)
-            .env("GITHUB_REPOSITORY", REPO)
-            .env("GITHUB_TOKEN", TOKEN)
-            .spawn()
-            .unwrap()
-    };
+    let spawn = || fake.release(repo.path(), &["--version", "1.0.0"]).spawn().unwrap();
     let (a, b) = (spawn(), spawn());
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     assert!(

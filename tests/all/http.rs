@@ -6,35 +6,9 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use tamma_release::http::{Http, HttpError, HttpPolicy};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
 
-struct Server {
-    server: MockServer,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Server {
-    fn start() -> Server {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(MockServer::start());
-        Server { server, runtime }
-    }
-
-    fn mount(&self, mock: Mock) {
-        self.runtime.block_on(mock.mount(&self.server));
-    }
-
-    fn requests(&self) -> usize {
-        self.runtime
-            .block_on(self.server.received_requests())
-            .unwrap_or_default()
-            .len()
-    }
-}
+use crate::support::mock::MockHttp as Server;
 
 fn quick() -> HttpPolicy {
     HttpPolicy {
@@ -46,7 +20,7 @@ fn quick() -> HttpPolicy {
 }
 
 fn call(http: &Http, server: &Server, verb: Method, idempotent: bool) -> Result<u16, HttpError> {
-    let url = format!("{}/x", server.server.uri());
+    let url = format!("{}/x", server.uri());
     let client = http.client().clone();
     http.send(verb.clone(), idempotent, &|| client.request(verb.clone(), &url))
         .map(|r| r.status().as_u16())
@@ -73,10 +47,10 @@ fn idempotent_requests_are_retried_on_5xx_and_writes_are_not() {
     );
     let http = Http::new(quick()).unwrap();
     assert_eq!(call(&http, &server, Method::GET, true).unwrap(), 200);
-    assert_eq!(server.requests(), 3);
+    assert_eq!(server.requests().len(), 3);
     let err = call(&http, &server, Method::POST, false).unwrap_err();
     assert!(matches!(err, HttpError::Status { status: 500, .. }), "{err}");
-    assert_eq!(server.requests(), 4, "a POST that failed with 500 is not re-sent");
+    assert_eq!(server.requests().len(), 4, "a POST that failed with 500 is not re-sent");
 }
 
 #[test]
@@ -118,7 +92,7 @@ fn an_exhausted_primary_limit_far_from_reset_fails_saying_when() {
         "{err}"
     );
     assert!(started.elapsed() < Duration::from_secs(5), "no hour-long wait");
-    assert_eq!(server.requests(), 1);
+    assert_eq!(server.requests().len(), 1);
 }
 
 #[test]

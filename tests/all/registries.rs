@@ -4,19 +4,16 @@
 use std::process::Output;
 
 use crate::support::docker::Daemon;
-use crate::support::github::{FakeGitHub, REPO, TOKEN};
+use crate::support::github::FakeGitHub;
+use crate::support::mock::MockHttp;
 use crate::support::registries::{Registry, Verdaccio};
-use crate::support::{TestRepo, tamma, text};
+use crate::support::{TestRepo, text};
 
 fn release(repo: &TestRepo, fake: &FakeGitHub, npm_token: &str, extra_env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut all = vec!["release", "--json"];
+    let mut all = vec!["--json"];
     all.extend_from_slice(args);
-    let mut cmd = tamma(&all);
-    cmd.current_dir(repo.path())
-        .env("GITHUB_API_URL", &fake.uri)
-        .env("GITHUB_REPOSITORY", REPO)
-        .env("GITHUB_TOKEN", TOKEN)
-        .env("NPM_TOKEN", npm_token);
+    let mut cmd = fake.release(repo.path(), &all);
+    cmd.env("NPM_TOKEN", npm_token);
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
@@ -268,24 +265,18 @@ fn images_built_by_the_daemon_are_pushed_by_it() {
 /// A registry behind Bearer token auth (as ghcr.io and Docker Hub are): every call answers 401
 /// with a challenge until it carries the token the token service hands out for the credentials.
 struct TokenRegistry {
-    server: wiremock::MockServer,
-    runtime: tokio::runtime::Runtime,
+    http: MockHttp,
 }
 
 impl TokenRegistry {
     fn start() -> TokenRegistry {
         use wiremock::matchers::{header, method, path, path_regex};
         use wiremock::{Mock, ResponseTemplate};
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(wiremock::MockServer::start());
-        let uri = server.uri();
+        let http = MockHttp::start();
+        let uri = http.uri();
         let challenge =
             format!(r#"Bearer realm="{uri}/token",service="test-registry",scope="repository:acme/widget:pull,push""#);
-        let mount = |mock: Mock| runtime.block_on(mock.mount(&server));
+        let mount = |mock: Mock| http.mount(mock);
         // user "ci" with password "s3cret" → token "t0ken".
         mount(
             Mock::given(method("GET"))
@@ -320,7 +311,7 @@ impl TokenRegistry {
             Mock::given(path_regex("/v2/.*"))
                 .respond_with(ResponseTemplate::new(401).insert_header("www-authenticate", challenge.as_str())),
         );
-        TokenRegistry { server, runtime }
+        TokenRegistry { http }
     }
 
     /// Answers GET of `manifests/1.0.0` (with the token) with these bytes.
@@ -336,19 +327,16 @@ impl TokenRegistry {
                     .set_body_bytes(bytes),
             )
             .with_priority(1);
-        self.runtime.block_on(mock.mount(&self.server));
+        self.http.mount(mock);
     }
 
     fn host(&self) -> String {
-        self.server.uri().trim_start_matches("http://").to_string()
+        self.http.uri().trim_start_matches("http://").to_string()
     }
 
     fn authorised_puts(&self) -> usize {
-        let requests = self
-            .runtime
-            .block_on(self.server.received_requests())
-            .unwrap_or_default();
-        requests
+        self.http
+            .requests()
             .iter()
             .filter(|r| {
                 r.method.as_str() == "PUT" && r.headers.get("authorization").is_some_and(|v| v == "Bearer t0ken")
@@ -433,24 +421,14 @@ fn npm_forbidden_and_rejected_manifests_are_named() {
     // A registry that rejects the manifest: the image and the registry are named, no tag moves.
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, ResponseTemplate};
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(wiremock::MockServer::start());
-    runtime.block_on(
-        Mock::given(method("HEAD"))
-            .respond_with(ResponseTemplate::new(200))
-            .mount(&server),
-    );
-    runtime.block_on(
+    let server = MockHttp::start();
+    server.mount(Mock::given(method("HEAD")).respond_with(ResponseTemplate::new(200)));
+    server.mount(
         Mock::given(method("PUT"))
             .and(path("/v2/acme/widget/manifests/1.0.0"))
             .respond_with(ResponseTemplate::new(400).set_body_json(
                 serde_json::json!({"errors": [{"code": "MANIFEST_INVALID", "message": "manifest invalid"}]}),
-            ))
-            .mount(&server),
+            )),
     );
     let host = server.uri().trim_start_matches("http://").to_string();
     let repo = TestRepo::new();
@@ -464,7 +442,7 @@ fn npm_forbidden_and_rejected_manifests_are_named() {
         stderr.contains(&format!("image {host}/acme/widget:1.0.0")) && stderr.contains("MANIFEST_INVALID"),
         "{stderr}"
     );
-    let requests = runtime.block_on(server.received_requests()).unwrap_or_default();
+    let requests = server.requests();
     assert!(
         !requests
             .iter()
@@ -480,17 +458,11 @@ fn a_failed_deploy_puts_npm_and_image_pointers_back() {
     let verdaccio = Verdaccio::start();
     let registry = Registry::start();
     let fake = FakeGitHub::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let health = runtime.block_on(wiremock::MockServer::start());
-    runtime.block_on(
+    let health = MockHttp::start();
+    health.mount(
         Mock::given(method("GET"))
             .and(path("/health"))
-            .respond_with(ResponseTemplate::new(503))
-            .mount(&health),
+            .respond_with(ResponseTemplate::new(503)),
     );
     let repo = monorepo(&verdaccio.url);
     let first =

@@ -4,7 +4,7 @@
 
 use std::process::Output;
 
-use crate::support::github::{FakeGitHub, REPO, TOKEN};
+use crate::support::github::FakeGitHub;
 use crate::support::{TestRepo, tamma, text};
 
 const JUNIT_PASS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -36,15 +36,16 @@ fn project(config: &str, files: &[(&str, &str)]) -> TestRepo {
 }
 
 fn run(repo: &TestRepo, fake: Option<&FakeGitHub>, args: &[&str]) -> Output {
-    let mut all = vec!["release"];
-    all.extend_from_slice(args);
-    let mut cmd = tamma(&all);
-    cmd.current_dir(repo.path());
-    if let Some(fake) = fake {
-        cmd.env("GITHUB_API_URL", &fake.uri)
-            .env("GITHUB_REPOSITORY", REPO)
-            .env("GITHUB_TOKEN", TOKEN);
-    }
+    let mut cmd = match fake {
+        Some(fake) => fake.release(repo.path(), args),
+        None => {
+            let mut all = vec!["release"];
+            all.extend_from_slice(args);
+            let mut cmd = tamma(&all);
+            cmd.current_dir(repo.path());
+            cmd
+        }
+    };
     cmd.output().unwrap()
 }
 

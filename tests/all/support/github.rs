@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 pub const TOKEN: &str = "ghs_FakeGitHubToken0123456789";
 pub const REPO: &str = "acme/widget";
@@ -522,38 +522,37 @@ impl Respond for Router {
     }
 }
 
-/// A running fake with its own runtime.
+/// A running fake.
 pub struct FakeGitHub {
     pub state: Arc<Mutex<State>>,
     pub uri: String,
-    _server: MockServer,
-    _runtime: tokio::runtime::Runtime,
+    _http: crate::support::mock::MockHttp,
 }
 
 impl FakeGitHub {
     pub fn start() -> FakeGitHub {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let http = crate::support::mock::MockHttp::start();
         let state = Arc::new(Mutex::new(State::default()));
-        let server = runtime.block_on(async {
-            let server = MockServer::start().await;
-            Mock::given(wiremock::matchers::any())
-                .respond_with(Router(state.clone()))
-                .mount(&server)
-                .await;
-            server
-        });
-        let uri = server.uri();
+        http.mount(Mock::given(wiremock::matchers::any()).respond_with(Router(state.clone())));
+        let uri = http.uri();
         state.lock().unwrap().base = uri.clone();
         FakeGitHub {
             state,
             uri,
-            _server: server,
-            _runtime: runtime,
+            _http: http,
         }
+    }
+
+    /// `tamma-release release ARGS` in `dir`, pointed at this fake with the right token.
+    pub fn release(&self, dir: &std::path::Path, args: &[&str]) -> std::process::Command {
+        let mut all = vec!["release"];
+        all.extend_from_slice(args);
+        let mut cmd = crate::support::tamma(&all);
+        cmd.current_dir(dir)
+            .env("GITHUB_API_URL", &self.uri)
+            .env("GITHUB_REPOSITORY", REPO)
+            .env("GITHUB_TOKEN", TOKEN);
+        cmd
     }
 
     pub fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {

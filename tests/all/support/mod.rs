@@ -3,6 +3,7 @@
 
 pub mod docker;
 pub mod github;
+pub mod mock;
 pub mod registries;
 pub mod runner;
 
