@@ -39,6 +39,10 @@ pub enum CliCommand {
     /// Evaluate the validation gates ([validate]: tests, audits, benchmarks, docs) for a planned
     /// release; exit 3 when one fails. Writes nothing.
     Validate(PlanArgs),
+    /// Roll a release back from its journal: npm dist-tags, image tags, GitHub's latest release
+    /// and the docs branch go back to what they were before it; the release stays, marked a
+    /// prerelease with a banner; its npm versions are deprecated. Running it again changes nothing.
+    Rollback(Box<RollbackArgs>),
     /// Print the next version and nothing else (default bump: auto, from Conventional Commits).
     Version(VersionArgs),
     /// Print the changelog of a range (default: since the last release tag) or of every release.
@@ -125,6 +129,42 @@ pub struct ReleaseArgs {
     /// Key that signs the staging deploy webhook.
     #[arg(long, value_name = "SECRET", env = "DEPLOY_SECRET", hide_env_values = true)]
     pub deploy_secret: Option<String>,
+    /// A Slack incoming-webhook URL to notify.
+    #[arg(long, value_name = "URL", env = "SLACK_WEBHOOK", hide_env_values = true)]
+    pub slack_webhook: Option<String>,
+}
+
+/// `rollback` flags.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The version to roll back (without the tag prefix) [default: the highest stable release,
+    /// so running it twice rolls back one release; prereleases need their version].
+    #[arg(long, value_name = "X.Y.Z")]
+    pub version: Option<String>,
+    /// Only read, and print exactly what would change.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Config file, relative to the repository [default: .github/tamma-release.toml, optional].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Also write the Markdown summary to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_file: Option<PathBuf>,
+    /// Also write the outputs to FILE in $GITHUB_OUTPUT format.
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Token for the GitHub API (needs contents: write, deployments: write).
+    #[arg(long, value_name = "TOKEN", env = "GITHUB_TOKEN", hide_env_values = true)]
+    pub github_token: Option<String>,
+    /// Token for the npm registry (to move dist-tags and deprecate).
+    #[arg(long, value_name = "TOKEN", env = "NPM_TOKEN", hide_env_values = true)]
+    pub npm_token: Option<String>,
+    /// User for the container registry.
+    #[arg(long, value_name = "USER", env = "REGISTRY_USERNAME")]
+    pub registry_username: Option<String>,
+    /// Password or token for the container registry.
+    #[arg(long, value_name = "PASSWORD", env = "REGISTRY_PASSWORD", hide_env_values = true)]
+    pub registry_password: Option<String>,
     /// A Slack incoming-webhook URL to notify.
     #[arg(long, value_name = "URL", env = "SLACK_WEBHOOK", hide_env_values = true)]
     pub slack_webhook: Option<String>,

@@ -20,6 +20,10 @@ pub struct CiContext {
     pub event_name: Option<String>,
     /// A link to this workflow run.
     pub run_url: Option<String>,
+    /// `GITHUB_RUN_ID`: the same for every attempt of a run.
+    pub run_id: Option<String>,
+    /// `GITHUB_RUN_ATTEMPT`: 1, then 2 for the first re-run…
+    pub run_attempt: Option<String>,
 }
 
 impl CiContext {

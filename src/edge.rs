@@ -273,6 +273,24 @@ fn print_result(report: &RunReport, sinks: &Sinks) {
     }
     let plan = &report.plan;
     let mut out = String::new();
+    if let Some(rollback) = &report.rollback {
+        out.push_str(&format!(
+            "rolled back: {} -> {}{}\n",
+            rollback.from,
+            rollback.to.as_deref().unwrap_or("nothing earlier"),
+            if rollback.changed {
+                ""
+            } else {
+                " (already; nothing changed)"
+            }
+        ));
+        for step in &report.steps {
+            let verb = if step.dry_run { "would " } else { "" };
+            out.push_str(&format!("{verb}{}: {}\n", step.target, step.action));
+        }
+        print!("{out}");
+        return;
+    }
     out.push_str(&format!("version: {}\ntag: {}\n", plan.version, plan.tag));
     out.push_str(&format!(
         "previous: {}\n",

@@ -21,4 +21,5 @@ pub mod report;
 pub mod request;
 pub mod secret;
 pub mod targets;
+pub mod txn;
 pub mod validate;

@@ -54,11 +54,21 @@ fn common_options(common: &cli::CommonArgs) -> Options {
 }
 
 fn run_cli(command: Command, options: Options, common: &cli::CommonArgs, cli: &Cli, env: &Env) -> ExitStatus {
+    run_with_sinks(command, options, (&common.summary_file, &common.output_file), cli, env)
+}
+
+fn run_with_sinks(
+    command: Command,
+    options: Options,
+    (summary_file, output_file): (&Option<PathBuf>, &Option<PathBuf>),
+    cli: &Cli,
+    env: &Env,
+) -> ExitStatus {
     init_logging(false, cli.verbose, cli.quiet);
     let sinks = edge::Sinks {
         json: cli.json,
-        summary_file: common.summary_file.clone(),
-        output_file: common.output_file.clone(),
+        summary_file: summary_file.clone(),
+        output_file: output_file.clone(),
         actions: false,
     };
     edge::run_cli(command, workspace(cli), options, env, &sinks)
@@ -112,6 +122,27 @@ fn main() -> ExitCode {
                 ..common_options(&args.common)
             };
             run_cli(Command::Release, options, &args.common, &cli, &env)
+        }
+        CliCommand::Rollback(args) => {
+            let options = Options {
+                dry_run: args.dry_run.then_some(true),
+                version: args.version.clone(),
+                config: args.config.clone(),
+                github_token: args.github_token.clone().and_then(Secret::new),
+                npm_token: args.npm_token.clone().and_then(Secret::new),
+                registry_username: args.registry_username.clone(),
+                registry_password: args.registry_password.clone().and_then(Secret::new),
+                slack_webhook: args.slack_webhook.clone().and_then(Secret::new),
+                rollback: true,
+                ..Options::default()
+            };
+            run_with_sinks(
+                Command::Rollback,
+                options,
+                (&args.summary_file, &args.output_file),
+                &cli,
+                &env,
+            )
         }
         CliCommand::Validate(args) => run_cli(
             Command::Validate,

@@ -33,6 +33,21 @@ pub struct RunReport {
     pub pointers: Vec<crate::targets::PointerMove>,
     /// npm packages released: name → (version, dist-tag).
     pub npm_packages: std::collections::BTreeMap<String, (String, String)>,
+    /// What a rollback did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<RollbackSummary>,
+}
+
+/// The outcome of `rollback`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RollbackSummary {
+    /// The version rolled back.
+    pub from: String,
+    /// The version its channel is back on, when there is one.
+    pub to: Option<String>,
+    /// Whether anything changed (false: it was rolled back already).
+    pub changed: bool,
 }
 
 impl RunReport {
@@ -58,6 +73,14 @@ impl RunReport {
             ("npm-packages", self.npm_json()),
             ("images", self.images_json()),
             ("changelog", plan.changelog.clone()),
+            (
+                "rolled-back-from",
+                self.rollback.as_ref().map(|r| r.from.clone()).unwrap_or_default(),
+            ),
+            (
+                "rolled-back-to",
+                self.rollback.as_ref().and_then(|r| r.to.clone()).unwrap_or_default(),
+            ),
         ]
     }
 
@@ -109,6 +132,8 @@ impl RunReport {
             (Command::Validate, _) => "validation passed",
             (Command::Release, true) => "dry run — nothing was published",
             (Command::Release, false) => "released",
+            (Command::Rollback, true) => "rollback dry run — nothing was changed",
+            (Command::Rollback, false) => "rolled back",
         };
         head.push_str(&format!("## tamma-release {} ({what})\n\n", plan.tag));
         head.push_str("| | |\n|---|---|\n");
@@ -144,6 +169,17 @@ impl RunReport {
                     details.push_str(&format!("<br>{}", finding.message));
                 }
                 head.push_str(&format!("| {} | {result} | {} |\n", gate.gate, table_cell(&details)));
+            }
+        }
+        if let Some(rollback) = &self.rollback {
+            let to = rollback
+                .to
+                .as_deref()
+                .map(|t| format!("`{t}`"))
+                .unwrap_or_else(|| "nothing earlier".into());
+            head.push_str(&format!("| Rolled back | `{}` → {to} |\n", rollback.from));
+            if !rollback.changed {
+                head.push_str("\nEverything was rolled back already: nothing changed.\n");
             }
         }
         if !self.pointers.is_empty() {
@@ -315,6 +351,7 @@ mod tests {
             pointers: vec![],
             validation: None,
             npm_packages: Default::default(),
+            rollback: None,
         }
     }
 

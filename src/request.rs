@@ -101,6 +101,8 @@ pub struct Options {
     pub deploy_secret: Option<crate::secret::Secret>,
     /// `--slack-webhook` / `SLACK_WEBHOOK` / input `slack-webhook`.
     pub slack_webhook: Option<crate::secret::Secret>,
+    /// The command is `rollback`: no version means the latest release, and bumps make no sense.
+    pub rollback: bool,
 }
 
 impl Options {
@@ -121,6 +123,7 @@ impl Options {
             registry_password: self.registry_password.or(lower.registry_password),
             deploy_secret: self.deploy_secret.or(lower.deploy_secret),
             slack_webhook: self.slack_webhook.or(lower.slack_webhook),
+            rollback: self.rollback || lower.rollback,
         }
     }
 }
@@ -201,6 +204,12 @@ impl ReleaseRequest {
         if let Some(preid) = &preid {
             check_preid("preid", preid)?;
         }
+        if options.rollback && (bump.is_some() || preid.is_some()) {
+            return Err(Error::input(
+                "bump",
+                "rollback takes the version to roll back (default: the latest release), not a bump",
+            ));
+        }
         let version = match (version, bump, ci.pushed_tag()) {
             (Some(_), Some(_), _) => {
                 return Err(Error::input("bump", "give either version or bump, not both"));
@@ -219,6 +228,7 @@ impl ReleaseRequest {
                 preid,
             },
             (None, None, Some(tag)) => VersionSource::PushedTag(tag.to_string()),
+            (None, None, None) if options.rollback => VersionSource::LatestRelease,
             (None, None, None) => {
                 return Err(Error::input(
                     "version",

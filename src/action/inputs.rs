@@ -67,9 +67,10 @@ pub fn parse_command(value: &str) -> Result<Command> {
         "release" => Ok(Command::Release),
         "plan" => Ok(Command::Plan),
         "validate" => Ok(Command::Validate),
+        "rollback" => Ok(Command::Rollback),
         other => Err(Error::input(
             "command",
-            format!("{other:?} is not a command; allowed: release, plan, validate"),
+            format!("{other:?} is not a command; allowed: release, plan, validate, rollback"),
         )),
     }
 }
@@ -101,6 +102,7 @@ pub fn read(env: &Env, event: &EventPayload) -> Result<ActionInputs> {
             slack_webhook: action_input(env, "slack-webhook").and_then(Secret::new),
             config,
             stages: value("stages"),
+            rollback: command == Command::Rollback,
         },
     })
 }
@@ -157,7 +159,7 @@ mod tests {
             .to_string();
         assert_eq!(
             err,
-            "command: \"bogus\" is not a command; allowed: release, plan, validate"
+            "command: \"bogus\" is not a command; allowed: release, plan, validate, rollback"
         );
     }
 

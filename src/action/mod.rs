@@ -35,6 +35,8 @@ pub fn ci_context(env: &Env) -> CiContext {
         sha: get("GITHUB_SHA"),
         event_name: get("GITHUB_EVENT_NAME"),
         run_url,
+        run_id: get("GITHUB_RUN_ID"),
+        run_attempt: get("GITHUB_RUN_ATTEMPT"),
     }
 }
 

@@ -30,7 +30,7 @@ pub struct OutputSpec {
 pub const INPUTS: &[InputSpec] = &[
     InputSpec {
         name: "command",
-        description: "What to run: `release` (the whole pipeline), `plan` (only print what a release would do) or `validate` (plan, then the validation gates). Empty means `release`.",
+        description: "What to run: `release` (the whole pipeline), `plan` (only print what a release would do), `validate` (plan, then the validation gates) or `rollback` (put the release `version` names — default the latest — back from its journal). Empty means `release`.",
         default: "",
         secret: false,
     },
@@ -78,7 +78,7 @@ pub const INPUTS: &[InputSpec] = &[
     },
     InputSpec {
         name: "version",
-        description: "The version to release (semver, without the tag prefix). Empty on a tag push: the pushed tag is the version.",
+        description: "The version to release (semver, without the tag prefix). Empty on a tag push: the pushed tag is the version. With `command: rollback`, the version to roll back; empty means the highest stable release (so a second run changes nothing), and a prerelease needs its version.",
         default: "",
         secret: false,
     },
@@ -153,6 +153,14 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "changelog",
         description: "This release's changelog section (Markdown); the release notes add install instructions to it.",
+    },
+    OutputSpec {
+        name: "rolled-back-from",
+        description: "`command: rollback`: the version rolled back. Empty otherwise.",
+    },
+    OutputSpec {
+        name: "rolled-back-to",
+        description: "`command: rollback`: the version users get again (empty when there was none before).",
     },
 ];
 

@@ -201,6 +201,14 @@ pub struct ReleaseConfig {
     /// `{{ previous_tag }}` and `{{ repository_url }}` are filled in to make the release notes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes_template: Option<String>,
+    /// How long a run waits for another run's release lock (`refs/tamma-release/lock`) before it
+    /// gives up, e.g. "10m" (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_wait: Option<String>,
+    /// After how long a lock is taken to be left behind by a run that died and is taken over, e.g.
+    /// "1h" (the default). A re-run of the same workflow run takes its earlier attempt's lock at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_stale: Option<String>,
 }
 
 impl Default for ReleaseConfig {
@@ -210,6 +218,8 @@ impl Default for ReleaseConfig {
             draft: false,
             initial_version: default_initial_version(),
             notes_template: None,
+            lock_wait: None,
+            lock_stale: None,
         }
     }
 }

@@ -94,6 +94,8 @@ pub enum VersionSource {
         /// The prerelease channel.
         preid: Option<String>,
     },
+    /// The release GitHub marks as latest — what `rollback` without a version rolls back.
+    LatestRelease,
 }
 
 /// Everything [`make_plan`] needs.
@@ -150,6 +152,12 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
             (v.clone(), tag)
         }
         VersionSource::PushedTag(tag) => (version::version_from_tag(tag, prefix)?, tag.clone()),
+        VersionSource::LatestRelease => {
+            return Err(Error::input(
+                "version",
+                "a release needs a version: pass --version X.Y.Z or --bump KIND",
+            ));
+        }
         VersionSource::Bump { bump, preid } => {
             let initial = Version::parse(&config.release.initial_version).expect("checked when the config was loaded");
             let request = NextRequest {

@@ -12,9 +12,9 @@ use hmac::{KeyInit, Mac};
 use crate::config::{DocsDeploy, SmokeCheck, StagingDeploy};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::targets::StepRecord;
 use crate::targets::github::client::GitHubClient;
 use crate::targets::github::gitdata::{TreeEntry, git_blob_sha};
-use crate::targets::{PointerMove, StepRecord};
 
 /// A docs commit made and not yet pointed to.
 #[derive(Debug, Clone)]
@@ -32,10 +32,10 @@ pub fn stage_docs(
     client: &GitHubClient,
     workspace: &std::path::Path,
     docs: &DocsDeploy,
-    version: &str,
-    tag: &str,
+    plan: &crate::plan::ReleasePlan,
     steps: &mut Vec<StepRecord>,
 ) -> Result<StagedDocs> {
+    let (version, tag) = (plan.version.as_str(), plan.tag.as_str());
     let dir = crate::build::files::inside(workspace, "deploy.docs", &docs.path)?;
     let canonical = dir.canonicalize().map_err(|source| Error::ReadFile {
         path: dir.clone(),
@@ -57,7 +57,10 @@ pub fn stage_docs(
         Some(commit) => client.commit_files(commit)?,
         None => Vec::new(),
     };
-    let prefixes: Vec<String> = if docs.versioned {
+    // A prerelease gets its own directory and leaves latest/ to the last stable release.
+    let prefixes: Vec<String> = if docs.versioned && plan.prerelease {
+        vec![format!("v{version}/")]
+    } else if docs.versioned {
         vec![format!("v{version}/"), "latest/".to_string()]
     } else {
         vec![String::new()]
@@ -127,33 +130,6 @@ pub fn stage_docs(
     })
 }
 
-/// Moves the docs branch to the staged commit.
-pub fn flip_docs(
-    client: &GitHubClient,
-    staged: &StagedDocs,
-    steps: &mut Vec<StepRecord>,
-) -> Result<Option<PointerMove>> {
-    if staged.old.as_deref() == Some(staged.commit.as_str()) {
-        return Ok(None);
-    }
-    client.set_branch(&staged.branch, &staged.commit, staged.old.is_none(), false)?;
-    steps.push(StepRecord {
-        target: "docs".into(),
-        action: format!(
-            "moved {} to {}",
-            staged.branch,
-            &staged.commit[..staged.commit.len().min(12)]
-        ),
-        dry_run: false,
-    });
-    Ok(Some(PointerMove {
-        target: "docs".into(),
-        pointer: staged.branch.clone(),
-        old: staged.old.clone(),
-        new: staged.commit.clone(),
-    }))
-}
-
 /// Records the docs deployment (environment `docs`, URL from `[deploy.docs] url`) as succeeded.
 pub fn record_docs(
     client: &GitHubClient,
@@ -170,14 +146,6 @@ pub fn record_docs(
         dry_run: false,
     });
     Ok(id)
-}
-
-/// Puts the docs branch back where it was.
-pub fn restore_docs(client: &GitHubClient, moved: &PointerMove) -> Result<()> {
-    match &moved.old {
-        Some(old) => client.set_branch(&moved.pointer, old, false, true),
-        None => client.delete_branch(&moved.pointer),
-    }
 }
 
 /// `sha256=<hex>` of the body under the deploy secret.
@@ -233,7 +201,7 @@ pub fn deploy_staging(
     log_url: Option<&str>,
     workspace: &std::path::Path,
     steps: &mut Vec<StepRecord>,
-) -> Result<()> {
+) -> Result<u64> {
     let id = client.create_deployment(tag, &staging.environment, &format!("tamma-release {tag}"))?;
     client.deployment_status(id, "in_progress", staging.url.as_deref(), log_url, "deploying")?;
     steps.push(StepRecord {
@@ -293,7 +261,7 @@ pub fn deploy_staging(
             });
         }
     }
-    result
+    result.map(|()| id)
 }
 
 #[cfg(test)]

@@ -16,13 +16,6 @@ pub fn send(
     failure: Option<&Error>,
     duration: std::time::Duration,
 ) {
-    let slack = request.slack_webhook.as_ref().map(|s| s.expose().to_string());
-    if request.dry_run || (config.notify.webhooks.is_empty() && slack.is_none()) {
-        return;
-    }
-    let Ok(http) = crate::http::Http::new(crate::http::HttpPolicy::default()) else {
-        return;
-    };
     let plan = &report.plan;
     let outcome = if failure.is_some() { "failed" } else { "released" };
     let link = report
@@ -47,6 +40,20 @@ pub fn send(
             plan.tag
         ),
     };
+    report.steps.extend(deliver(config, request, &message, &text));
+}
+
+/// Sends `message` to every `[notify] webhooks` URL and `text` to Slack; returns what was done.
+/// Nothing is sent in a dry run; a failure is a warning.
+pub fn deliver(config: &Config, request: &ReleaseRequest, message: &serde_json::Value, text: &str) -> Vec<StepRecord> {
+    let slack = request.slack_webhook.as_ref().map(|s| s.expose().to_string());
+    if request.dry_run || (config.notify.webhooks.is_empty() && slack.is_none()) {
+        return Vec::new();
+    }
+    let Ok(http) = crate::http::Http::new(crate::http::HttpPolicy::default()) else {
+        return Vec::new();
+    };
+    let mut steps = Vec::new();
     let mut targets: Vec<(String, serde_json::Value)> = config
         .notify
         .webhooks
@@ -54,7 +61,7 @@ pub fn send(
         .map(|u| (u.clone(), message.clone()))
         .collect();
     if let Some(url) = slack {
-        targets.push((url, serde_json::json!({"text": text})));
+        targets.push((url, serde_json::json!({ "text": text })));
     }
     for (url, body) in targets {
         let sent = http.client().post(&url).json(&body).send();
@@ -70,10 +77,11 @@ pub fn send(
         if !ok {
             tracing::warn!("the notification to {shown} failed; the release is not affected");
         }
-        report.steps.push(StepRecord {
+        steps.push(StepRecord {
             target: "notify".into(),
             action: format!("notified {shown}{}", if ok { "" } else { " (failed; a warning only)" }),
             dry_run: false,
         });
     }
+    steps
 }

@@ -16,7 +16,7 @@ use crate::build::npm_pack::base64;
 use crate::error::{Error, Result};
 use crate::http::{Http, HttpError};
 use crate::secret::Secret;
-use crate::targets::{PointerMove, StepRecord};
+use crate::targets::StepRecord;
 
 /// The dist-tag a staged version carries until the flip.
 pub const STAGING_TAG: &str = "tamma-staging";
@@ -50,14 +50,14 @@ pub struct NpmTarget {
     http: Option<Http>,
     token: Option<Secret>,
     steps: Vec<StepRecord>,
-    moves: Vec<PointerMove>,
 }
 
 fn registry_error(package: &NpmPackage, what: &str, error: HttpError) -> Error {
-    let at = format!(
-        "npm {what} {}@{} on {}",
-        package.name, package.version, package.registry
-    );
+    tag_error(&package.registry, &package.name, &package.version, what, error)
+}
+
+fn tag_error(registry: &str, name: &str, version_or_tag: &str, what: &str, error: HttpError) -> Error {
+    let at = format!("npm {what} {name}@{version_or_tag} on {registry}");
     match &error {
         HttpError::Status { status: 401, .. } => Error::input(
             "npm-token",
@@ -84,7 +84,6 @@ impl NpmTarget {
             http,
             token,
             steps: Vec::new(),
-            moves: Vec::new(),
         }
     }
 
@@ -226,95 +225,101 @@ impl NpmTarget {
         Ok(())
     }
 
-    /// Moves the channel dist-tag to the version, recording its old value; drops the staging tag.
-    pub fn flip(&mut self, package: &NpmPackage) -> Result<()> {
-        let pointer = format!("{}@{}", package.name, package.channel);
-        if self.http.is_none() {
-            self.record(format!(
-                "move the dist-tag {pointer} to {} (its old value is recorded first)",
-                package.version
-            ));
-            return Ok(());
-        }
-        let tags_url = format!(
+    fn tags_url(registry: &str, package: &str) -> String {
+        format!(
             "{}/-/package/{}/dist-tags",
-            package.registry.trim_end_matches('/'),
-            escape_name(&package.name)
-        );
+            registry.trim_end_matches('/'),
+            escape_name(package)
+        )
+    }
+
+    /// The version a dist-tag points at, if the tag exists.
+    pub fn read_tag(&self, registry: &str, package: &str, tag: &str) -> Result<Option<String>> {
         let tags = self
-            .send(Method::GET, &tags_url, None, true)
-            .map_err(|e| registry_error(package, "reading the dist-tags of", e))?;
-        let old = tags
+            .send(Method::GET, &Self::tags_url(registry, package), None, true)
+            .map_err(|e| tag_error(registry, package, tag, "reading", e))?;
+        Ok(tags
             .as_ref()
-            .and_then(|t| t.get(&package.channel))
+            .and_then(|t| t.get(tag))
             .and_then(|v| v.as_str())
-            .map(str::to_string);
-        if old.as_deref() != Some(package.version.as_str()) {
-            let url = format!(
-                "{tags_url}/{}",
-                crate::targets::github::client::encode_query(&package.channel)
-            );
-            self.send(Method::PUT, &url, Some(&json!(package.version)), true)
-                .map_err(|e| registry_error(package, "tagging", e))?;
-            self.record(format!(
-                "moved {pointer} from {} to {}",
-                old.as_deref().unwrap_or("nothing"),
-                package.version
-            ));
-        }
-        self.moves.push(PointerMove {
-            target: "npm".into(),
-            pointer,
-            old,
-            new: package.version.clone(),
-        });
-        if tags.as_ref().is_some_and(|t| t.get(STAGING_TAG).is_some()) {
-            let url = format!("{tags_url}/{STAGING_TAG}");
-            let _ = self.send(Method::DELETE, &url, None, true);
+            .map(str::to_string))
+    }
+
+    /// Removes the staging dist-tag once the channel tag points at the version (a registry may
+    /// have set `latest` by itself on a first publish, so this does not depend on a flip).
+    pub fn drop_staging_tag(&mut self, package: &NpmPackage) -> Result<()> {
+        if self.read_tag(&package.registry, &package.name, STAGING_TAG)?.is_some() {
+            let url = format!("{}/{STAGING_TAG}", Self::tags_url(&package.registry, &package.name));
+            self.send(Method::DELETE, &url, None, true)
+                .map_err(|e| registry_error(package, "untagging", e))?;
+            self.record(format!("removed the dist-tag {STAGING_TAG} of {}", package.name));
         }
         Ok(())
     }
 
-    /// Puts every dist-tag this target moved back to its recorded value (deleting one that did
-    /// not exist before), newest move first.
-    pub fn restore(&mut self, packages: &[NpmPackage]) -> Result<()> {
-        let moves: Vec<PointerMove> = self.moves.drain(..).rev().collect();
-        for moved in moves {
-            let Some(package) = packages
-                .iter()
-                .find(|p| format!("{}@{}", p.name, p.channel) == moved.pointer)
-            else {
-                continue;
-            };
-            let url = format!(
-                "{}/-/package/{}/dist-tags/{}",
-                package.registry.trim_end_matches('/'),
-                escape_name(&package.name),
-                crate::targets::github::client::encode_query(&package.channel)
-            );
-            match &moved.old {
-                Some(old) => {
-                    self.send(Method::PUT, &url, Some(&json!(old)), true)
-                        .map_err(|e| registry_error(package, "restoring", e))?;
-                    self.record(format!("put {} back to {old}", moved.pointer));
-                }
-                None => {
-                    self.send(Method::DELETE, &url, None, true)
-                        .map_err(|e| registry_error(package, "restoring", e))?;
-                    self.record(format!("removed {}, which did not exist before", moved.pointer));
-                }
+    /// Points a dist-tag at `version`, or removes it (`None`).
+    pub fn write_tag(&self, registry: &str, package: &str, tag: &str, version: Option<&str>) -> Result<()> {
+        let url = format!(
+            "{}/{}",
+            Self::tags_url(registry, package),
+            crate::targets::github::client::encode_query(tag)
+        );
+        match version {
+            Some(version) => {
+                self.send(Method::PUT, &url, Some(&json!(version)), true)
+                    .map_err(|e| tag_error(registry, package, tag, "moving", e))?;
+            }
+            None => {
+                self.send(Method::DELETE, &url, None, true)
+                    .map_err(|e| tag_error(registry, package, tag, "removing", e))?;
             }
         }
         Ok(())
     }
 
+    /// The deprecation message of `package@version`, if it has one.
+    pub fn deprecation(&self, registry: &str, package: &str, version: &str) -> Result<Option<String>> {
+        let url = format!("{}/{}", registry.trim_end_matches('/'), escape_name(package));
+        let packument = self
+            .send(Method::GET, &url, None, true)
+            .map_err(|e| tag_error(registry, package, version, "reading", e))?;
+        Ok(packument
+            .as_ref()
+            .and_then(|p| p["versions"][version]["deprecated"].as_str())
+            .map(str::to_string))
+    }
+
+    /// Marks `package@version` deprecated with `message` (what `npm deprecate` sends: the whole
+    /// packument back with the field set). Returns false when it already carries that message.
+    pub fn deprecate(&self, registry: &str, package: &str, version: &str, message: &str) -> Result<bool> {
+        let url = format!("{}/{}", registry.trim_end_matches('/'), escape_name(package));
+        let fail = |e| tag_error(registry, package, version, "deprecating", e);
+        let Some(mut packument) = self.send(Method::GET, &url, None, true).map_err(fail)? else {
+            return Err(Error::Failed(format!(
+                "{package} is not on {registry}; nothing to deprecate"
+            )));
+        };
+        let Some(entry) = packument.get_mut("versions").and_then(|v| v.get_mut(version)) else {
+            return Err(Error::Failed(format!(
+                "{package}@{version} is not on {registry}; nothing to deprecate"
+            )));
+        };
+        if entry["deprecated"].as_str() == Some(message) {
+            return Ok(false);
+        }
+        entry["deprecated"] = json!(message);
+        let rev = packument["_rev"].as_str().map(str::to_string);
+        let url = match rev {
+            Some(rev) => format!("{url}/-rev/{rev}"),
+            None => url,
+        };
+        self.send(Method::PUT, &url, Some(&packument), false)
+            .map_err(|e| tag_error(registry, package, version, "deprecating", e))?;
+        Ok(true)
+    }
+
     /// What was done.
     pub fn steps(&self) -> &[StepRecord] {
         &self.steps
-    }
-
-    /// The pointers moved, with their old values.
-    pub fn moves(&self) -> &[PointerMove] {
-        &self.moves
     }
 }

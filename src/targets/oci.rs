@@ -13,7 +13,7 @@ use reqwest::blocking::RequestBuilder;
 use crate::error::{Error, Result};
 use crate::http::{Http, HttpError};
 use crate::secret::Secret;
-use crate::targets::{PointerMove, StepRecord};
+use crate::targets::StepRecord;
 
 /// Media types a manifest GET accepts (a registry answers 404 when its type is not listed).
 pub const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
@@ -96,7 +96,6 @@ pub struct OciTarget {
     bearer: Mutex<Option<String>>,
     docker_host: Option<String>,
     steps: Vec<StepRecord>,
-    moves: Vec<PointerMove>,
 }
 
 struct Challenge {
@@ -144,7 +143,6 @@ impl OciTarget {
             bearer: Mutex::new(None),
             docker_host,
             steps: Vec::new(),
-            moves: Vec::new(),
         }
     }
 
@@ -250,8 +248,8 @@ impl OciTarget {
         })
     }
 
-    fn failed(image: &ImageRelease, what: &str, error: HttpError) -> Error {
-        let message = format!("image {}:{} — {what}: {error}", image.repository, image.version);
+    fn failed(subject: &str, what: &str, error: HttpError) -> Error {
+        let message = format!("image {subject} — {what}: {error}");
         match error {
             HttpError::Status { status: 401 | 403, .. } => Error::input(
                 "registry-password",
@@ -263,18 +261,18 @@ impl OciTarget {
         }
     }
 
-    fn push_blob(&self, image: &ImageRelease, reference: &Reference, layout: &Path, digest: &str) -> Result<()> {
+    fn push_blob(&self, subject: &str, reference: &Reference, layout: &Path, digest: &str) -> Result<()> {
         let base = self.base(reference);
         let head = format!("{base}/v2/{}/blobs/{digest}", reference.path);
         match self.send(Method::HEAD, &head, true, &|r| r) {
             Ok(_) => return Ok(()),
             Err(HttpError::Status { status: 404, .. }) => {}
-            Err(e) => return Err(Self::failed(image, "checking a blob", e)),
+            Err(e) => return Err(Self::failed(subject, "checking a blob", e)),
         }
         let start = format!("{base}/v2/{}/blobs/uploads/", reference.path);
         let response = self
             .send(Method::POST, &start, false, &|r| r.header("content-length", 0))
-            .map_err(|e| Self::failed(image, "starting an upload", e))?;
+            .map_err(|e| Self::failed(subject, "starting an upload", e))?;
         let location = response
             .headers()
             .get("location")
@@ -308,13 +306,13 @@ impl OciTarget {
                 .header("content-length", size)
                 .body(body)
         })
-        .map_err(|e| Self::failed(image, &format!("uploading {digest}"), e))?;
+        .map_err(|e| Self::failed(subject, &format!("uploading {digest}"), e))?;
         Ok(())
     }
 
     fn put_manifest(
         &self,
-        image: &ImageRelease,
+        subject: &str,
         reference: &Reference,
         tag: &str,
         media_type: &str,
@@ -326,13 +324,13 @@ impl OciTarget {
         self.send(Method::PUT, &url, true, &move |r| {
             r.header("content-type", media.clone()).body(body.clone())
         })
-        .map_err(|e| Self::failed(image, &format!("putting the manifest {tag}"), e))?;
+        .map_err(|e| Self::failed(subject, &format!("putting the manifest {tag}"), e))?;
         Ok(())
     }
 
     fn push_tree(
         &self,
-        image: &ImageRelease,
+        subject: &str,
         reference: &Reference,
         layout: &Path,
         media_type: &str,
@@ -352,17 +350,17 @@ impl OciTarget {
                 else {
                     continue;
                 };
-                self.push_tree(image, reference, layout, child_type, child_digest, None)?;
+                self.push_tree(subject, reference, layout, child_type, child_digest, None)?;
             }
         } else {
             for blob in std::iter::once(&document["config"]).chain(document["layers"].as_array().into_iter().flatten())
             {
                 if let Some(blob_digest) = blob["digest"].as_str() {
-                    self.push_blob(image, reference, layout, blob_digest)?;
+                    self.push_blob(subject, reference, layout, blob_digest)?;
                 }
             }
         }
-        self.put_manifest(image, reference, tag.unwrap_or(digest), media_type, &bytes)
+        self.put_manifest(subject, reference, tag.unwrap_or(digest), media_type, &bytes)
     }
 
     /// Pushes `repository:version`.
@@ -386,7 +384,14 @@ impl OciTarget {
                 let (Some(media_type), Some(digest)) = (top["mediaType"].as_str(), top["digest"].as_str()) else {
                     return Err(Error::Failed(format!("{} lists no manifest", index_path.display())));
                 };
-                self.push_tree(image, &reference, layout, media_type, digest, Some(&image.version))?;
+                self.push_tree(
+                    &format!("{}:{}", image.repository, image.version),
+                    &reference,
+                    layout,
+                    media_type,
+                    digest,
+                    Some(&image.version),
+                )?;
                 self.record(format!("pushed {target} ({digest})"));
             }
             ImageSource::Daemon => {
@@ -404,12 +409,7 @@ impl OciTarget {
     }
 
     /// The manifest bytes, media type and digest a tag points at, if it exists.
-    fn manifest(
-        &self,
-        image: &ImageRelease,
-        reference: &Reference,
-        tag: &str,
-    ) -> Result<Option<(Vec<u8>, String, String)>> {
+    fn manifest(&self, subject: &str, reference: &Reference, tag: &str) -> Result<Option<(Vec<u8>, String, String)>> {
         let url = format!("{}/v2/{}/manifests/{tag}", self.base(reference), reference.path);
         match self.send(Method::GET, &url, true, &|r| r.header("accept", MANIFEST_TYPES)) {
             Ok(response) => {
@@ -434,87 +434,34 @@ impl OciTarget {
                 Ok(Some((bytes, media, digest)))
             }
             Err(HttpError::Status { status: 404, .. }) => Ok(None),
-            Err(e) => Err(Self::failed(image, &format!("reading the tag {tag}"), e)),
+            Err(e) => Err(Self::failed(subject, &format!("reading the tag {tag}"), e)),
         }
     }
 
-    /// Points the channel tag at the version's manifest, recording the old digest first.
-    pub fn flip(&mut self, image: &ImageRelease) -> Result<()> {
-        let pointer = format!("{}:{}", image.repository, image.channel);
-        if self.http.is_none() {
-            self.record(format!(
-                "point {pointer} at {}:{} (its old digest is recorded first)",
-                image.repository, image.version
-            ));
-            return Ok(());
-        }
-        let reference = parse_reference(&image.repository);
-        let old = self
-            .manifest(image, &reference, &image.channel)?
-            .map(|(_, _, digest)| digest);
-        let (bytes, media, digest) = self.manifest(image, &reference, &image.version)?.ok_or_else(|| {
+    /// The digest a tag points at, if it exists.
+    pub fn read_tag(&self, repository: &str, tag: &str) -> Result<Option<String>> {
+        let reference = parse_reference(repository);
+        Ok(self
+            .manifest(&format!("{repository}:{tag}"), &reference, tag)?
+            .map(|(_, _, digest)| digest))
+    }
+
+    /// Points `tag` at the manifest `digest` (which must be in the repository) by PUTting its
+    /// exact bytes under the tag.
+    pub fn write_tag(&self, repository: &str, tag: &str, digest: &str) -> Result<()> {
+        let reference = parse_reference(repository);
+        let subject = format!("{repository}:{tag}");
+        let (bytes, media, _) = self.manifest(&subject, &reference, digest)?.ok_or_else(|| {
             Error::Failed(format!(
-                "{}:{} is not on the registry after staging",
-                image.repository, image.version
+                "{repository}@{digest} is not in the registry; {subject} cannot point at it"
             ))
         })?;
-        if old.as_deref() != Some(digest.as_str()) {
-            self.put_manifest(image, &reference, &image.channel, &media, &bytes)?;
-            self.record(format!(
-                "moved {pointer} from {} to {digest}",
-                old.as_deref().unwrap_or("nothing")
-            ));
-        }
-        self.moves.push(PointerMove {
-            target: "image".into(),
-            pointer,
-            old,
-            new: digest,
-        });
-        Ok(())
-    }
-
-    /// Points every channel tag this target moved back at its recorded digest, newest first. A
-    /// tag that did not exist before cannot be removed alone (the distribution API deletes by
-    /// digest, which would take the version tag too): that is said, not hidden.
-    pub fn restore(&mut self, images: &[ImageRelease]) -> Result<()> {
-        let moves: Vec<PointerMove> = self.moves.drain(..).rev().collect();
-        for moved in moves {
-            let Some(image) = images
-                .iter()
-                .find(|i| format!("{}:{}", i.repository, i.channel) == moved.pointer)
-            else {
-                continue;
-            };
-            let reference = parse_reference(&image.repository);
-            match &moved.old {
-                Some(old) => {
-                    let (bytes, media, _) = self.manifest(image, &reference, old)?.ok_or_else(|| {
-                        Error::Failed(format!(
-                            "{}@{old} is gone from the registry; {} cannot be put back",
-                            image.repository, moved.pointer
-                        ))
-                    })?;
-                    self.put_manifest(image, &reference, &image.channel, &media, &bytes)?;
-                    self.record(format!("put {} back to {old}", moved.pointer));
-                }
-                None => self.record(format!(
-                    "{} did not exist before and still points at {}: a registry tag cannot be removed on its own",
-                    moved.pointer, moved.new
-                )),
-            }
-        }
-        Ok(())
+        self.put_manifest(&subject, &reference, tag, &media, &bytes)
     }
 
     /// What was done.
     pub fn steps(&self) -> &[StepRecord] {
         &self.steps
-    }
-
-    /// The pointers moved.
-    pub fn moves(&self) -> &[PointerMove] {
-        &self.moves
     }
 }
 

@@ -245,7 +245,7 @@ fn bad_inputs_are_annotated_and_exit_2() {
         ),
         (
             ("command", "bogus"),
-            "command: \\\"bogus\\\" is not a command; allowed: release, plan, validate",
+            "command: \\\"bogus\\\" is not a command; allowed: release, plan, validate, rollback",
         ),
         (
             ("stages", "plan,nope"),

@@ -12,5 +12,6 @@ mod prepare;
 mod registries;
 mod semver_node;
 mod support;
+mod transaction;
 mod validate;
 mod versions;

@@ -266,6 +266,28 @@ fn images_built_by_the_daemon_are_pushed_by_it() {
 /// with a challenge until it carries the token the token service hands out for the credentials.
 struct TokenRegistry {
     http: MockHttp,
+    /// The manifest served, and whether `latest` was PUT (it reads 404 until then).
+    manifest: std::sync::Arc<std::sync::Mutex<(Vec<u8>, bool)>>,
+}
+
+/// Answers the registry's manifest routes from [`TokenRegistry::manifest`].
+struct Manifests(std::sync::Arc<std::sync::Mutex<(Vec<u8>, bool)>>);
+
+impl wiremock::Respond for Manifests {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let mut state = self.0.lock().unwrap();
+        let latest = request.url.path().ends_with("/latest");
+        match request.method.as_str() {
+            "PUT" => {
+                state.1 |= latest;
+                wiremock::ResponseTemplate::new(201)
+            }
+            _ if latest && !state.1 => wiremock::ResponseTemplate::new(404),
+            _ => wiremock::ResponseTemplate::new(200)
+                .insert_header("content-type", "application/vnd.oci.image.manifest.v1+json")
+                .set_body_bytes(state.0.clone()),
+        }
+    }
 }
 
 impl TokenRegistry {
@@ -295,39 +317,22 @@ impl TokenRegistry {
                 .and(header("authorization", "Bearer t0ken"))
                 .respond_with(ResponseTemplate::new(200)),
         );
+        let manifest = std::sync::Arc::new(std::sync::Mutex::new((Vec::new(), false)));
         mount(
-            Mock::given(method("PUT"))
-                .and(path_regex("/v2/acme/widget/manifests/.*"))
+            Mock::given(path_regex("^/v2/acme/widget/manifests/"))
                 .and(header("authorization", "Bearer t0ken"))
-                .respond_with(ResponseTemplate::new(201)),
-        );
-        mount(
-            Mock::given(method("GET"))
-                .and(path("/v2/acme/widget/manifests/latest"))
-                .and(header("authorization", "Bearer t0ken"))
-                .respond_with(ResponseTemplate::new(404)),
+                .respond_with(Manifests(manifest.clone())),
         );
         mount(
             Mock::given(path_regex("/v2/.*"))
                 .respond_with(ResponseTemplate::new(401).insert_header("www-authenticate", challenge.as_str())),
         );
-        TokenRegistry { http }
+        TokenRegistry { http, manifest }
     }
 
-    /// Answers GET of `manifests/1.0.0` (with the token) with these bytes.
+    /// Serves these manifest bytes (with the token) under every name.
     fn serve_manifest(&self, bytes: Vec<u8>) {
-        use wiremock::matchers::{header, method, path};
-        use wiremock::{Mock, ResponseTemplate};
-        let mock = Mock::given(method("GET"))
-            .and(path("/v2/acme/widget/manifests/1.0.0"))
-            .and(header("authorization", "Bearer t0ken"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header("content-type", "application/vnd.oci.image.manifest.v1+json")
-                    .set_body_bytes(bytes),
-            )
-            .with_priority(1);
-        self.http.mount(mock);
+        self.manifest.lock().unwrap().0 = bytes;
     }
 
     fn host(&self) -> String {

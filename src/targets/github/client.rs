@@ -54,6 +54,7 @@ pub struct ApiAsset {
 }
 
 /// A repository on a GitHub (or GHES) API.
+#[derive(Clone)]
 pub struct GitHubClient {
     http: Http,
     api: String,
@@ -128,6 +129,25 @@ impl GitHubClient {
         body: Option<&Value>,
         what: &str,
     ) -> Result<Option<Value>> {
+        match self.send_json(method, idempotent, url, body) {
+            Ok(value) => Ok(Some(value)),
+            Err(HttpError::Status { status: 404, body }) if !body.contains("Resource not accessible") => Ok(None),
+            Err(HttpError::Transport(e)) if e.starts_with("unexpected answer") => {
+                Err(Error::Failed(format!("{what}: {e}")))
+            }
+            Err(e) => Err(self.explain(what, e)),
+        }
+    }
+
+    /// Sends a JSON request and parses the answer (`null` when empty), leaving every HTTP status
+    /// to the caller.
+    pub(crate) fn send_json(
+        &self,
+        method: Method,
+        idempotent: bool,
+        url: &str,
+        body: Option<&Value>,
+    ) -> std::result::Result<Value, HttpError> {
         let build = || {
             let request = self.request(&method, url);
             match body {
@@ -135,19 +155,17 @@ impl GitHubClient {
                 None => request,
             }
         };
-        match self.http.send(method.clone(), idempotent, &build) {
-            Ok(response) => {
-                let text = response.text().map_err(|e| Error::Failed(format!("{what}: {e}")))?;
-                if text.trim().is_empty() {
-                    return Ok(Some(Value::Null));
-                }
-                serde_json::from_str(&text)
-                    .map(Some)
-                    .map_err(|e| Error::Failed(format!("{what}: unexpected answer: {e}")))
-            }
-            Err(HttpError::Status { status: 404, body }) if !body.contains("Resource not accessible") => Ok(None),
-            Err(e) => Err(self.explain(what, e)),
+        let response = self.http.send(method.clone(), idempotent, &build)?;
+        let text = response.text().map_err(|e| HttpError::Transport(e.to_string()))?;
+        if text.trim().is_empty() {
+            return Ok(Value::Null);
         }
+        serde_json::from_str(&text).map_err(|e| HttpError::Transport(format!("unexpected answer: {e}")))
+    }
+
+    /// Explains a failed request to the user.
+    pub(crate) fn explained(&self, what: &str, error: HttpError) -> Error {
+        self.explain(what, error)
     }
 
     fn parse<T: for<'de> Deserialize<'de>>(value: Value, what: &str) -> Result<T> {

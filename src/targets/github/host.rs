@@ -15,6 +15,7 @@ use crate::plan::version::release_version_of;
 use crate::targets::StepRecord;
 use crate::targets::github::client::{ApiAsset, ApiRelease, GitHubClient};
 use crate::targets::github::{HostedAsset, HostedRelease, ReleaseAsset, ReleaseHost, TARGET};
+use crate::txn::journal::JOURNAL_ASSET;
 
 /// The GitHub Releases target.
 pub struct GitHubHost {
@@ -262,7 +263,10 @@ impl ReleaseHost for GitHubHost {
             });
         }
         if release.draft {
-            for stale in existing.iter().filter(|a| !assets.iter().any(|w| w.name == a.name)) {
+            for stale in existing
+                .iter()
+                .filter(|a| a.name != JOURNAL_ASSET && !assets.iter().any(|w| w.name == a.name))
+            {
                 self.client.delete_asset(stale.id, &stale.name)?;
                 self.record(format!("removed {}, which this release does not ship", stale.name));
             }
@@ -323,6 +327,42 @@ impl ReleaseHost for GitHubHost {
 
     fn steps(&self) -> Vec<StepRecord> {
         self.steps.clone()
+    }
+
+    fn attach(&mut self, staged: &HostedRelease, asset: &ReleaseAsset) -> Result<()> {
+        // A published release may be immutable; its journal stays in dist/ and the job's artifacts.
+        let (Some(id), Some(upload_url), true) = (staged.id, &staged.upload_url, staged.draft) else {
+            return Ok(());
+        };
+        let existing = self.client.assets(id)?;
+        let found = existing.iter().find(|a| a.name == asset.name);
+        if found.is_some_and(|a| Self::matches(a, asset)) {
+            return Ok(());
+        }
+        let release = ApiRelease {
+            id,
+            tag_name: String::new(),
+            draft: staged.draft,
+            prerelease: false,
+            html_url: staged.url.clone().unwrap_or_default(),
+            upload_url: upload_url.clone(),
+            body: None,
+            immutable: None,
+        };
+        if let Some(stale) = found {
+            self.client.delete_asset(stale.id, &stale.name)?;
+        }
+        self.upload(&release, asset)?;
+        tracing::debug!("attached {} ({} bytes)", asset.name, asset.size);
+        Ok(())
+    }
+
+    fn attached(&mut self, staged: &HostedRelease, name: &str) -> Result<Option<Vec<u8>>> {
+        let Some(id) = staged.id else { return Ok(None) };
+        match self.client.assets(id)?.into_iter().find(|a| a.name == name) {
+            Some(asset) => Ok(Some(self.client.download_asset(asset.id)?)),
+            None => Ok(None),
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod gitdata;
 pub mod host;
+pub mod refs;
 
 use crate::error::Result;
 use crate::plan::ReleasePlan;
@@ -68,6 +69,11 @@ pub trait ReleaseHost {
     fn flip(&mut self, plan: &ReleasePlan, staged: &HostedRelease, keep_draft: bool) -> Result<HostedRelease>;
     /// What was done so far.
     fn steps(&self) -> Vec<StepRecord>;
+    /// Attaches (or replaces) one more file on the staged release — the journal — unless it is
+    /// there with this content already or the release is published and immutable.
+    fn attach(&mut self, staged: &HostedRelease, asset: &ReleaseAsset) -> Result<()>;
+    /// The content of the asset `name` on the staged release, if it has one.
+    fn attached(&mut self, staged: &HostedRelease, name: &str) -> Result<Option<Vec<u8>>>;
 }
 
 /// Records what would be done and does nothing: how `--dry-run` walks the real pipeline.
@@ -87,6 +93,14 @@ impl DryRunHost {
 }
 
 impl ReleaseHost for DryRunHost {
+    fn attach(&mut self, _: &HostedRelease, _: &ReleaseAsset) -> Result<()> {
+        Ok(())
+    }
+
+    fn attached(&mut self, _: &HostedRelease, _: &str) -> Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+
     fn stage(&mut self, plan: &ReleasePlan, assets: &[ReleaseAsset]) -> Result<HostedRelease> {
         let on = plan
             .repository

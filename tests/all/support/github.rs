@@ -52,6 +52,13 @@ pub enum Fault {
         path: &'static str,
         seconds: u64,
     },
+    /// The request is carried out, then its answer is held back this long (a test kills the
+    /// process meanwhile: the write happened, the answer was lost).
+    Delay {
+        method: &'static str,
+        path: &'static str,
+        millis: u64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +78,10 @@ pub struct State {
     pub deployments: Vec<FakeDeployment>,
     pub releases: Vec<FakeRelease>,
     pub tags: BTreeMap<String, String>,
+    /// Refs outside heads/ and tags/, e.g. `tamma-release/lock`.
+    pub refs: BTreeMap<String, String>,
+    /// Annotated tag objects by sha.
+    pub tag_objects: BTreeMap<String, Value>,
     pub latest: Option<u64>,
     pub faults: Vec<Fault>,
     pub log: Vec<(String, String)>,
@@ -165,6 +176,29 @@ struct Router(Arc<Mutex<State>>);
 
 impl Respond for Router {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let method = request.method.to_string();
+        let path = request.url.path().to_string();
+        let delay = {
+            let mut state = self.0.lock().unwrap();
+            let found = state
+                .faults
+                .iter()
+                .position(|f| matches!(f, Fault::Delay { method: m, path: p, .. } if *m == method && path.contains(p)));
+            found.map(|i| match state.faults.remove(i) {
+                Fault::Delay { millis, .. } => millis,
+                _ => 0,
+            })
+        };
+        let response = self.route(request);
+        match delay {
+            Some(millis) => response.set_delay(std::time::Duration::from_millis(millis)),
+            None => response,
+        }
+    }
+}
+
+impl Router {
+    fn route(&self, request: &Request) -> ResponseTemplate {
         let mut state = self.0.lock().unwrap();
         let method = request.method.to_string();
         let path = request.url.path().to_string();
@@ -183,6 +217,7 @@ impl Respond for Router {
                 *m == method && path.contains(p)
             }
             Fault::StarterThen502 { path: p } => method == "POST" && path.contains(p),
+            Fault::Delay { .. } => false,
         }) {
             let fault = state.faults.remove(index);
             match fault {
@@ -194,6 +229,7 @@ impl Respond for Router {
                         .insert_header("retry-after", seconds.to_string().as_str())
                         .set_body_json(json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}));
                 }
+                Fault::Delay { .. } => unreachable!("delays are taken before routing"),
                 Fault::StarterThen502 { .. } => {
                     let name = request
                         .url
@@ -313,6 +349,82 @@ impl Respond for Router {
                     .insert(branch, body["sha"].as_str().unwrap_or_default().to_string());
                 ResponseTemplate::new(201).set_body_json(json!({"ref": body["ref"]}))
             }
+            ("POST", "/git/refs") if !body["ref"].as_str().is_some_and(|r| r.starts_with("refs/tags/")) => {
+                let name = body["ref"].as_str().unwrap_or_default().trim_start_matches("refs/").to_string();
+                if state.refs.contains_key(&name) {
+                    return already_exists("Reference");
+                }
+                state.refs.insert(name, body["sha"].as_str().unwrap_or_default().to_string());
+                ResponseTemplate::new(201).set_body_json(json!({"ref": body["ref"]}))
+            }
+            ("GET", "/deployments") => {
+                let wanted = request.url.query_pairs().find(|(k, _)| k == "ref").map(|(_, v)| v.into_owned());
+                let list: Vec<Value> = state
+                    .deployments
+                    .iter()
+                    .rev()
+                    .filter(|d| wanted.as_ref().is_none_or(|w| *w == d.reference))
+                    .map(|d| json!({"id": d.id, "ref": d.reference, "environment": d.environment}))
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(list)
+            }
+            ("POST", "/git/tags") => {
+                let sha = sha1_hex(body.to_string().as_bytes());
+                let object = json!({"sha": sha, "tag": body["tag"], "message": body["message"], "tagger": body["tagger"], "object": {"sha": body["object"], "type": body["type"]}});
+                state.tag_objects.insert(sha, object.clone());
+                ResponseTemplate::new(201).set_body_json(object)
+            }
+            (m, r) if m == "GET" && r.starts_with("/git/tags/") => {
+                match state.tag_objects.get(r.trim_start_matches("/git/tags/")) {
+                    Some(object) => ResponseTemplate::new(200).set_body_json(object.clone()),
+                    None => not_found(),
+                }
+            }
+            (m, r) if m == "GET" && r.starts_with("/deployments/") && r.ends_with("/statuses") => {
+                let id: u64 = r
+                    .trim_start_matches("/deployments/")
+                    .trim_end_matches("/statuses")
+                    .parse()
+                    .unwrap_or(0);
+                match state.deployments.iter().find(|d| d.id == id) {
+                    Some(d) => ResponseTemplate::new(200)
+                        .set_body_json(d.statuses.iter().rev().map(|s| json!({"state": s})).collect::<Vec<_>>()),
+                    None => not_found(),
+                }
+            }
+            (m, r) if r.starts_with("/git/refs/tags/") && (m == "PATCH" || m == "DELETE") => {
+                let tag = r.trim_start_matches("/git/refs/tags/").to_string();
+                if !state.tags.contains_key(&tag) {
+                    return ResponseTemplate::new(422).set_body_json(json!({"message": "Reference does not exist"}));
+                }
+                if m == "DELETE" {
+                    state.tags.remove(&tag);
+                    return ResponseTemplate::new(204);
+                }
+                if body["force"] != json!(true) {
+                    return ResponseTemplate::new(422).set_body_json(json!({"message": "Update is not a fast forward"}));
+                }
+                state.tags.insert(tag, body["sha"].as_str().unwrap_or_default().to_string());
+                ResponseTemplate::new(200).set_body_json(json!({"object": {"sha": body["sha"]}}))
+            }
+            (m, r) if m == "DELETE" && r.starts_with("/git/refs/") && !r.starts_with("/git/refs/heads/") => {
+                match state.refs.remove(r.trim_start_matches("/git/refs/")) {
+                    Some(_) => ResponseTemplate::new(204),
+                    None => ResponseTemplate::new(422).set_body_json(json!({"message": "Reference does not exist"})),
+                }
+            }
+            (m, r) if m == "GET"
+                && r.starts_with("/git/ref/")
+                && !r.starts_with("/git/ref/heads/")
+                && !r.starts_with("/git/ref/tags/") =>
+            {
+                match state.refs.get(r.trim_start_matches("/git/ref/")) {
+                    Some(sha) => ResponseTemplate::new(200).set_body_json(
+                        json!({"ref": format!("refs/{}", r.trim_start_matches("/git/ref/")), "object": {"sha": sha, "type": "tag"}}),
+                    ),
+                    None => not_found(),
+                }
+            }
             ("POST", "/git/refs") => {
                 let tag = body["ref"]
                     .as_str()
@@ -390,9 +502,18 @@ impl Respond for Router {
                 let Some(deployment) = state.deployments.iter_mut().find(|d| d.id == id) else {
                     return not_found();
                 };
-                deployment
-                    .statuses
-                    .push(body["state"].as_str().unwrap_or_default().to_string());
+                let new_state = body["state"].as_str().unwrap_or_default().to_string();
+                deployment.statuses.push(new_state.clone());
+                let environment = deployment.environment.clone();
+                // As GitHub does (auto_inactive): a success makes the environment's other
+                // successful deployments inactive.
+                if new_state == "success" && body["auto_inactive"] != json!(false) {
+                    for other in state.deployments.iter_mut().filter(|d| d.id != id && d.environment == environment) {
+                        if other.statuses.last().map(String::as_str) == Some("success") {
+                            other.statuses.push("inactive".into());
+                        }
+                    }
+                }
                 ResponseTemplate::new(201).set_body_json(json!({"state": body["state"]}))
             }
             (m, r) if m == "GET" && r.starts_with("/git/commits/") => {

@@ -4,6 +4,7 @@
 pub mod docker;
 pub mod github;
 pub mod mock;
+pub mod proxy;
 pub mod registries;
 pub mod runner;
 

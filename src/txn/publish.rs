@@ -1,0 +1,617 @@
+//! Why this exists: the publish stage as a transaction. Stage every target (users see nothing),
+//! take the lock, record every pointer's old value in the journal and attach it to the draft,
+//! flip the pointers, check them (read back, deploy, smoke), publish the GitHub release last —
+//! and on any failure after the first flip, put every pointer back from the journal.
+
+use crate::build;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::report::RunReport;
+use crate::request::ReleaseRequest;
+use crate::targets::github::{self, HostedRelease, ReleaseAsset, ReleaseHost};
+use crate::targets::{deploy, notify, npm, oci};
+use crate::txn::Transaction;
+use crate::txn::journal::{DeploymentRecord, JOURNAL_ASSET, Journal};
+use crate::txn::lock::{Lock, LockSettings};
+use crate::txn::pointer::{Pointer, PointerIo};
+
+/// Runs the publish stage of `request`, filling `report`.
+pub fn publish(
+    request: &ReleaseRequest,
+    config: &Config,
+    report: &mut RunReport,
+    started: std::time::Instant,
+) -> Result<()> {
+    let mut host = github::release_host(config, request)?;
+    let packages = npm_packages(request, config, report)?;
+    let images = image_releases(request, config, report);
+    let http = if request.dry_run {
+        None
+    } else {
+        Some(crate::http::Http::new(crate::http::HttpPolicy::default())?)
+    };
+    if !request.dry_run && !packages.is_empty() && request.npm_token.is_none() {
+        return Err(Error::input(
+            "npm-token",
+            "publishing npm packages needs a token: input npm-token, or NPM_TOKEN / --npm-token locally",
+        ));
+    }
+    if let Some(docs) = &config.deploy.docs {
+        // A missing site is found before anything is staged, in a dry run too.
+        build::files::inside(&request.workspace, "deploy.docs", &docs.path)?;
+    }
+    let lock_settings = LockSettings::from_config(config)?;
+    let github_client = if request.dry_run {
+        None
+    } else {
+        github::client_for(config, request)?.map(|(c, _)| c)
+    };
+    let mut run = Run {
+        request,
+        config,
+        packages,
+        images,
+        npm: npm::NpmTarget::new(http.clone(), request.npm_token.clone()),
+        oci: oci::OciTarget::new(
+            http.clone(),
+            request.registry.clone(),
+            config.image.insecure_registries.clone(),
+            request.machine.docker_host.clone(),
+        ),
+        github: github_client,
+        http,
+        txn: Transaction::open(
+            &build::dist_dir(&request.workspace).join(JOURNAL_ASSET),
+            &report.plan,
+            request.dry_run,
+        )?,
+        lock: None,
+    };
+    let mut assets = release_assets(request, report);
+    if !request.dry_run {
+        assets.push(write_plan_asset(request, report)?);
+    }
+    let result = run.transact(report, host.as_mut(), &assets, lock_settings);
+    if let Some(lock) = run.lock.take()
+        && let Err(error) = lock.release()
+    {
+        tracing::warn!("the release lock could not be released ({error}); it is taken over once stale");
+    }
+    report.steps.extend(run.txn.steps.iter().cloned());
+    report.pointers = run.txn.moves();
+    report.npm_packages = run
+        .packages
+        .iter()
+        .map(|p| (p.name.clone(), (p.version.clone(), p.channel.clone())))
+        .collect();
+    let outcome = result.map(|release| report.release = Some(release));
+    notify::send(config, request, report, outcome.as_ref().err(), started.elapsed());
+    outcome
+}
+
+/// What staging leaves: the draft, the docs commit, and each pointer's value before staging.
+type Staged = (
+    HostedRelease,
+    Option<deploy::StagedDocs>,
+    Vec<(Pointer, Option<String>)>,
+);
+
+/// Everything one publish run holds.
+struct Run<'r> {
+    request: &'r ReleaseRequest,
+    config: &'r Config,
+    packages: Vec<npm::NpmPackage>,
+    images: Vec<oci::ImageRelease>,
+    npm: npm::NpmTarget,
+    oci: oci::OciTarget,
+    github: Option<github::client::GitHubClient>,
+    http: Option<crate::http::Http>,
+    txn: Transaction,
+    lock: Option<Lock>,
+}
+
+impl Run<'_> {
+    fn io(&self) -> PointerIo<'_> {
+        PointerIo {
+            npm: &self.npm,
+            oci: &self.oci,
+            github: self.github.as_ref(),
+        }
+    }
+
+    /// Attaches the journal file to the staged release.
+    fn attach_journal(&mut self, host: &mut dyn ReleaseHost, staged: &HostedRelease) -> Result<()> {
+        if self.request.dry_run {
+            return Ok(());
+        }
+        self.txn.save()?;
+        let path = self.txn.path().to_path_buf();
+        let digest = build::checksum::sha256_file(&path)?;
+        host.attach(
+            staged,
+            &ReleaseAsset {
+                name: JOURNAL_ASSET.into(),
+                path,
+                sha256: digest.sha256,
+                size: digest.size,
+                media_type: "application/json".into(),
+            },
+        )
+    }
+
+    /// Stages every target; nothing is visible to users yet.
+    fn stage(&mut self, report: &RunReport, host: &mut dyn ReleaseHost, assets: &[ReleaseAsset]) -> Result<Staged> {
+        let plan = &report.plan;
+        let staged = host.stage(plan, assets)?;
+        let before = if self.request.dry_run {
+            Vec::new()
+        } else {
+            self.read_before_stage(plan)?
+        };
+        let (mut from_host, mut from_npm, mut from_oci) = (0, 0, 0);
+        if !self.txn.resumed()
+            && let Some(bytes) = host.attached(&staged, JOURNAL_ASSET)?
+        {
+            let found = Journal::parse(&bytes, &format!("the {JOURNAL_ASSET} of the draft {}", plan.tag))?;
+            if found.is_for(plan) {
+                self.txn.resume(found, &format!("the draft release {}", plan.tag));
+            }
+        }
+        self.txn.absorb("stage", &host.steps(), &mut from_host)?;
+        for package in &self.packages {
+            self.npm.stage(package)?;
+            self.txn.absorb("stage", self.npm.steps(), &mut from_npm)?;
+        }
+        for image in &self.images {
+            self.oci.stage(image)?;
+            self.txn.absorb("stage", self.oci.steps(), &mut from_oci)?;
+        }
+        let docs = match (&self.config.deploy.docs, &self.github) {
+            (Some(docs), _) if plan.prerelease && !docs.versioned => {
+                self.txn.note(
+                    "stage",
+                    "docs",
+                    format!(
+                        "left the {} branch alone: a prerelease does not replace the site (versioned = false)",
+                        docs.branch
+                    ),
+                );
+                None
+            }
+            (Some(docs), Some(client)) => {
+                let mut steps = Vec::new();
+                let staged_docs = deploy::stage_docs(client, &self.request.workspace, docs, plan, &mut steps)?;
+                self.txn.absorb("stage", &steps, &mut 0)?;
+                Some(staged_docs)
+            }
+            (Some(docs), None) => {
+                self.txn
+                    .note("stage", "docs", format!("commit {} to {}", docs.path, docs.branch));
+                None
+            }
+            (None, _) => None,
+        };
+        Ok((staged, docs, before))
+    }
+
+    /// The pointers this release may move, read before anything is staged (a registry may set
+    /// `latest` by itself on a first publish, so afterwards is too late to learn the old value).
+    fn read_before_stage(&self, plan: &crate::plan::ReleasePlan) -> Result<Vec<(Pointer, Option<String>)>> {
+        let mut watched = Vec::new();
+        for package in &self.packages {
+            watched.push(Pointer::NpmTag {
+                registry: package.registry.clone(),
+                package: package.name.clone(),
+                tag: package.channel.clone(),
+            });
+        }
+        for image in &self.images {
+            watched.push(Pointer::ImageTag {
+                repository: image.repository.clone(),
+                tag: image.channel.clone(),
+            });
+        }
+        if let Some(docs) = &self.config.deploy.docs
+            && (!plan.prerelease || docs.versioned)
+            && self.github.is_some()
+        {
+            watched.push(Pointer::Branch {
+                branch: docs.branch.clone(),
+            });
+        }
+        if !plan.prerelease && !self.config.release.draft && self.github.is_some() {
+            watched.push(Pointer::GithubLatest);
+        }
+        watched
+            .into_iter()
+            .map(|pointer| {
+                let now = self.io().read(&pointer)?;
+                Ok((pointer, now))
+            })
+            .collect()
+    }
+
+    /// The new value of each pointer, known once everything is staged; `None` for a pointer this
+    /// release leaves alone (GitHub's latest when a higher release exists).
+    fn new_value(
+        &self,
+        plan: &crate::plan::ReleasePlan,
+        pointer: &Pointer,
+        before: Option<&str>,
+        docs: Option<&deploy::StagedDocs>,
+    ) -> Result<Option<String>> {
+        Ok(match pointer {
+            Pointer::NpmTag { .. } => Some(plan.version.clone()),
+            Pointer::ImageTag { repository, .. } => {
+                Some(self.oci.read_tag(repository, &plan.version)?.ok_or_else(|| {
+                    Error::Failed(format!(
+                        "{repository}:{} is not on the registry after staging",
+                        plan.version
+                    ))
+                })?)
+            }
+            Pointer::Branch { .. } => docs.map(|d| d.commit.clone()),
+            Pointer::GithubLatest => {
+                let ours = semver::Version::parse(&plan.version).map_err(|e| Error::Failed(e.to_string()))?;
+                let higher = before
+                    .and_then(|t| crate::plan::version::release_version_of(t, &self.config.release.tag_prefix))
+                    .is_some_and(|theirs| theirs > ours);
+                (!higher).then(|| plan.tag.clone())
+            }
+            Pointer::GitTag { .. } => None,
+        })
+    }
+
+    /// What a dry run says about the flips.
+    fn dry_flips(&mut self, report: &RunReport) {
+        for package in &self.packages {
+            self.txn.note(
+                "flip",
+                "npm",
+                format!(
+                    "record where {}@{} points, then move it to {}",
+                    package.name, package.channel, package.version
+                ),
+            );
+        }
+        for image in &self.images {
+            self.txn.note(
+                "flip",
+                "image",
+                format!(
+                    "record the digest of {}:{}, then point it at {}:{}",
+                    image.repository, image.channel, image.repository, image.version
+                ),
+            );
+        }
+        if let Some(docs) = &self.config.deploy.docs
+            && (!report.plan.prerelease || docs.versioned)
+        {
+            self.txn.note(
+                "flip",
+                "docs",
+                format!("record where {} points, then move it to the new site", docs.branch),
+            );
+        }
+        if let Some(staging) = &self.config.deploy.staging {
+            let smoke = staging
+                .smoke
+                .as_ref()
+                .map(|s| format!(" and poll {}", s.url))
+                .unwrap_or_default();
+            self.txn
+                .note("check", "deploy", format!("deploy to {}{smoke}", staging.environment));
+        }
+    }
+
+    /// The whole transaction; returns the release as published.
+    fn transact(
+        &mut self,
+        report: &RunReport,
+        host: &mut dyn ReleaseHost,
+        assets: &[ReleaseAsset],
+        lock_settings: LockSettings,
+    ) -> Result<HostedRelease> {
+        let plan = report.plan.clone();
+        let (staged, docs, before) = self.stage(report, host, assets)?;
+        if self.request.dry_run {
+            self.dry_flips(report);
+            let mut seen = host.steps().len();
+            let release = host.flip(&plan, &staged, self.config.release.draft)?;
+            self.txn.absorb("flip", &host.steps(), &mut seen)?;
+            return Ok(release);
+        }
+        let mut pointers = Vec::new();
+        let mut now = Vec::new();
+        for (pointer, value) in before {
+            if let Some(new) = self.new_value(&plan, &pointer, value.as_deref(), docs.as_ref())? {
+                pointers.push((pointer, new));
+                now.push(value);
+            }
+        }
+        let pending = pointers.iter().zip(&now).any(|((pointer, new), now)| {
+            now.as_deref() != Some(new)
+                || self
+                    .txn
+                    .journal
+                    .open_flip(pointer)
+                    .is_some_and(|s| s.outcome != crate::txn::journal::Outcome::Done)
+        });
+        if !pending && !staged.draft {
+            self.txn.note(
+                "flip",
+                "journal",
+                format!(
+                    "{} is released and every pointer is in place; nothing to move",
+                    plan.tag
+                ),
+            );
+            return host.flip(&plan, &staged, self.config.release.draft);
+        }
+        if let Some(client) = &self.github {
+            self.lock = Some(Lock::acquire(
+                client,
+                &self.request.ci,
+                &format!("release {}", plan.tag),
+                &plan.commit,
+                lock_settings,
+            )?);
+            self.txn.note(
+                "lock",
+                "journal",
+                format!("took the release lock {}", crate::txn::lock::LOCK_REF),
+            );
+        }
+        // Write ahead: every old value is in the journal on the draft before anything moves.
+        for ((pointer, new), now) in pointers.iter().zip(now) {
+            self.txn.intend(pointer, now, new);
+        }
+        self.attach_journal(host, &staged)?;
+        let flips: Vec<Pointer> = pointers
+            .iter()
+            .map(|(p, _)| p.clone())
+            .filter(|p| *p != Pointer::GithubLatest)
+            .collect();
+        let mut moved = Ok(());
+        for pointer in &flips {
+            moved = self.with_io(|txn, io| txn.flip(io, pointer));
+            if moved.is_err() {
+                break;
+            }
+        }
+        let moved = moved
+            .and_then(|()| self.with_io(|txn, io| txn.verify(io, &[Pointer::GithubLatest])))
+            .and_then(|()| self.deploy(report));
+        if let Err(error) = moved {
+            return Err(self.compensate(host, &staged, error));
+        }
+        for package in &self.packages {
+            self.npm.drop_staging_tag(package)?;
+        }
+        // The journal on the draft already holds every old value: a rollback or a resumed run
+        // needs nothing more, so it is not sent again (the file in dist/ has the rest).
+        let before = host.steps().len();
+        match host.flip(&plan, &staged, self.config.release.draft) {
+            Ok(release) => {
+                let mut seen = before;
+                self.txn.absorb("flip", &host.steps(), &mut seen)?;
+                self.txn.settled(&Pointer::GithubLatest)?;
+                Ok(release)
+            }
+            Err(error) => Err(self.compensate(host, &staged, error)),
+        }
+    }
+
+    /// Runs `f` with the transaction and the pointer I/O borrowed side by side.
+    fn with_io<T>(&mut self, f: impl FnOnce(&mut Transaction, &PointerIo) -> Result<T>) -> Result<T> {
+        let mut txn = std::mem::replace(&mut self.txn, Transaction::detached());
+        let result = f(&mut txn, &self.io());
+        self.txn = txn;
+        result
+    }
+
+    /// Records the docs deployment, deploys staging and polls its smoke check.
+    fn deploy(&mut self, report: &RunReport) -> Result<()> {
+        let plan = &report.plan;
+        let Some(client) = self.github.clone() else {
+            return Ok(());
+        };
+        let run_url = self.request.ci.run_url.clone();
+        if let Some(docs) = &self.config.deploy.docs
+            && self
+                .txn
+                .open_flips()
+                .iter()
+                .any(|(p, ..)| matches!(p, Pointer::Branch { .. }))
+        {
+            let mut steps = Vec::new();
+            let id = deploy::record_docs(&client, docs, &plan.tag, run_url.as_deref(), &mut steps)?;
+            self.txn.journal.deployments.push(DeploymentRecord {
+                environment: "docs".into(),
+                id,
+            });
+            self.txn.absorb("check", &steps, &mut 0)?;
+        }
+        let (Some(staging), Some(http)) = (&self.config.deploy.staging, self.http.clone()) else {
+            return Ok(());
+        };
+        let payload = serde_json::json!({
+            "version": plan.version, "tag": plan.tag, "commit": plan.commit,
+            "artifacts": report.build.as_ref().map(|b| b.artifacts.iter().map(|a| serde_json::json!({"name": a.name, "sha256": a.sha256})).collect::<Vec<_>>()),
+            "images": self.txn.moves().iter().filter(|m| m.target == "image").map(|m| serde_json::json!({"pointer": m.pointer, "digest": m.new})).collect::<Vec<_>>(),
+        });
+        let mut steps = Vec::new();
+        let deployed = deploy::deploy_staging(
+            &client,
+            &http,
+            staging,
+            self.request.deploy_secret.as_ref(),
+            &payload,
+            &plan.tag,
+            run_url.as_deref(),
+            &self.request.workspace,
+            &mut steps,
+        );
+        self.txn.absorb("check", &steps, &mut 0)?;
+        let id = deployed?;
+        self.txn.journal.deployments.push(DeploymentRecord {
+            environment: staging.environment.clone(),
+            id,
+        });
+        self.txn.save()
+    }
+
+    /// Puts every moved pointer back after `error`, marks the deployments, and says what happened.
+    fn compensate(&mut self, host: &mut dyn ReleaseHost, staged: &HostedRelease, error: Error) -> Error {
+        tracing::error!("{error}; putting every moved pointer back");
+        if let Some(client) = &self.github {
+            for deployment in &self.txn.journal.deployments {
+                let _ = client.deployment_status(
+                    deployment.id,
+                    "failure",
+                    None,
+                    self.request.ci.run_url.as_deref(),
+                    "rolled back: the release failed after this deployment",
+                );
+            }
+        }
+        let undone = self.with_io(|txn, io| txn.undo(io, "compensate", false));
+        // The staged versions stay on the registry (a version is immutable), but untagged.
+        for package in self.packages.clone() {
+            if let Err(e) = self.npm.drop_staging_tag(&package) {
+                tracing::warn!("{e}");
+            }
+        }
+        let _ = self.attach_journal(host, staged);
+        match undone.map(|u| u.problems) {
+            Ok(problems) if problems.is_empty() => Error::Failed(format!(
+                "{error}; every moved pointer was put back and the GitHub release stays a draft"
+            )),
+            Ok(problems) => Error::Failed(format!(
+                "{error}; the pointers were put back except: {}; the GitHub release stays a draft — see {} and README \"When a release goes wrong\"",
+                problems.join("; "),
+                self.txn.path().display()
+            )),
+            Err(undo_error) => Error::Failed(format!(
+                "{error}; putting the pointers back failed too ({undo_error}); re-run the release to finish it, or run `tamma-release rollback --version {}` — the journal is {}",
+                self.txn.journal.version,
+                self.txn.path().display()
+            )),
+        }
+    }
+}
+
+/// The files the build stage made that go on the release: archives, files, npm tarballs, sums.
+fn release_assets(request: &ReleaseRequest, report: &RunReport) -> Vec<ReleaseAsset> {
+    let dist = build::dist_dir(&request.workspace);
+    let Some(manifest) = &report.build else {
+        return Vec::new();
+    };
+    manifest
+        .artifacts
+        .iter()
+        .filter(|a| matches!(a.kind.as_str(), "archive" | "file" | "npm" | "checksums"))
+        .filter_map(|a| {
+            Some(ReleaseAsset {
+                name: a.name.clone(),
+                path: dist.join(a.path.as_ref()?),
+                sha256: a.sha256.clone(),
+                size: a.size,
+                media_type: a.media_type.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The npm packages this release publishes, from the `kind = "npm"` artifacts.
+fn npm_packages(request: &ReleaseRequest, config: &Config, report: &RunReport) -> Result<Vec<npm::NpmPackage>> {
+    let version =
+        semver::Version::parse(&report.plan.version).map_err(|e| crate::error::Error::Failed(e.to_string()))?;
+    let dist = build::dist_dir(&request.workspace);
+    let mut out = Vec::new();
+    for artifact in config
+        .artifacts
+        .iter()
+        .filter(|a| a.kind == crate::config::ArtifactKind::Npm)
+    {
+        let Some(path) = &artifact.path else { continue };
+        let manifest_path = request.workspace.join(path).join("package.json");
+        let text = std::fs::read_to_string(&manifest_path).map_err(|source| crate::error::Error::ReadFile {
+            path: manifest_path.clone(),
+            source,
+        })?;
+        let manifest: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            crate::error::Error::input(
+                "artifact",
+                format!("{} is not valid JSON: {e}", manifest_path.display()),
+            )
+        })?;
+        let name = manifest["name"].as_str().unwrap_or_default().to_string();
+        let registry = manifest["publishConfig"]["registry"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| config.npm.registry.clone())
+            .unwrap_or_else(|| npm::DEFAULT_REGISTRY.to_string());
+        out.push(npm::NpmPackage {
+            tarball: dist.join(build::npm_pack::tarball_name(&name, &report.plan.version)),
+            version: report.plan.version.clone(),
+            access: manifest["publishConfig"]["access"].as_str().map(str::to_string),
+            channel: crate::targets::channel_for(&version),
+            registry,
+            name,
+        });
+    }
+    Ok(out)
+}
+
+/// The images this release publishes, from the `kind = "image"` artifacts.
+fn image_releases(request: &ReleaseRequest, config: &Config, report: &RunReport) -> Vec<oci::ImageRelease> {
+    let version = semver::Version::parse(&report.plan.version).ok();
+    let dist = build::dist_dir(&request.workspace);
+    config
+        .artifacts
+        .iter()
+        .filter(|a| a.kind == crate::config::ArtifactKind::Image)
+        .filter_map(|a| {
+            let image = a.image.as_ref()?;
+            let source = match &a.oci_layout {
+                Some(_) => oci::ImageSource::Layout(build::stored_layout(&dist, image)),
+                None => oci::ImageSource::Daemon,
+            };
+            Some(oci::ImageRelease {
+                repository: image.to_ascii_lowercase(),
+                version: report.plan.version.clone(),
+                channel: version
+                    .as_ref()
+                    .map(crate::targets::channel_for)
+                    .unwrap_or_else(|| "latest".into()),
+                source,
+            })
+        })
+        .collect()
+}
+
+/// Writes dist/release-plan.json (the plan with its metrics) to attach to the release, so the
+/// next release can read what this one measured.
+fn write_plan_asset(request: &ReleaseRequest, report: &RunReport) -> Result<ReleaseAsset> {
+    let dist = build::dist_dir(&request.workspace);
+    std::fs::create_dir_all(&dist).map_err(|source| crate::error::Error::WriteFile {
+        path: dist.clone(),
+        source,
+    })?;
+    let path = dist.join(github::PLAN_ASSET);
+    let mut text = serde_json::to_string_pretty(&report.plan).expect("a plan serializes");
+    text.push('\n');
+    std::fs::write(&path, &text).map_err(|source| crate::error::Error::WriteFile {
+        path: path.clone(),
+        source,
+    })?;
+    let digest = build::checksum::sha256_file(&path)?;
+    Ok(ReleaseAsset {
+        name: github::PLAN_ASSET.into(),
+        path,
+        sha256: digest.sha256,
+        size: digest.size,
+        media_type: "application/json".into(),
+    })
+}
