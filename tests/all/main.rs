@@ -8,6 +8,7 @@ mod generated;
 mod github;
 mod http;
 mod image;
+mod lock;
 mod prepare;
 mod registries;
 mod semver_node;

@@ -290,12 +290,19 @@ impl ReleaseHost for GitHubHost {
             return Ok(staged.clone());
         }
         if !self.tag_exists {
-            self.client.create_tag(&plan.tag, &plan.commit)?;
-            self.record(format!(
-                "created the tag {} at {}",
-                plan.tag,
-                &plan.commit[..plan.commit.len().min(12)]
-            ));
+            match self.client.create_tag(&plan.tag, &plan.commit) {
+                Ok(()) => self.record(format!(
+                    "created the tag {} at {}",
+                    plan.tag,
+                    &plan.commit[..plan.commit.len().min(12)]
+                )),
+                // Another run of this release may have created it since staging (it held the lock).
+                Err(error) => {
+                    if self.client.tag_commit(&plan.tag)?.as_deref() != Some(plan.commit.as_str()) {
+                        return Err(error);
+                    }
+                }
+            }
         }
         let make_latest = if plan.prerelease {
             false
