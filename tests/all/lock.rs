@@ -240,3 +240,47 @@ fn rollback_from_a_dispatch_form_sets_outputs_and_notifies() {
         text(&out).0
     );
 }
+
+#[test]
+fn rollback_mistakes_are_named_with_exit_2_and_write_nothing() {
+    let repo = project("");
+    let fake = FakeGitHub::start();
+    assert_eq!(release(&repo, &fake, "1.0.0").status.code(), Some(0));
+    let writes = fake.with(|s| s.writes());
+    let run = |args: &[&str], token: Option<&str>| {
+        let mut all = vec!["rollback"];
+        all.extend_from_slice(args);
+        let mut cmd = tamma(&all);
+        cmd.current_dir(repo.path())
+            .env("GITHUB_API_URL", &fake.uri)
+            .env("GITHUB_REPOSITORY", REPO)
+            .env_remove("GITHUB_TOKEN");
+        if let Some(token) = token {
+            cmd.env("GITHUB_TOKEN", token);
+        }
+        cmd.output().unwrap()
+    };
+    let cases: [(&[&str], Option<&str>, &str); 4] = [
+        (
+            &[],
+            None,
+            "rollback reads the release's journal from GitHub: give a token",
+        ),
+        (
+            &["--version", "9.9.9"],
+            Some(TOKEN),
+            "there is no published release v9.9.9 to roll back",
+        ),
+        (&["--version", "v1.0.0"], Some(TOKEN), "did you mean 1.0.0?"),
+        (&[], Some("ghs_wrong"), "GitHub rejected the token (401)"),
+    ];
+    for (args, token, expected) in cases {
+        let out = run(args, token);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    assert_eq!(fake.with(|s| s.writes()), writes, "nothing written");
+}
