@@ -36,7 +36,7 @@ pub const INPUTS: &[InputSpec] = &[
     },
     InputSpec {
         name: "dry-run",
-        description: "`true` walks the whole pipeline and writes nothing anywhere: no GitHub, registry or git writes. Needs no token. Empty means `false`.",
+        description: "`true` walks the whole pipeline and writes nothing anywhere: no GitHub, registry or git writes. A release's dry run needs no token; a rollback's reads the release's journal, so it does. Empty means `false`.",
         default: "",
         secret: false,
     },

@@ -264,6 +264,14 @@ impl Run<'_> {
 
     /// What a dry run says about the flips.
     fn dry_flips(&mut self, report: &RunReport) {
+        self.txn.note(
+            "lock",
+            "journal",
+            format!(
+                "take the release lock {}, record every pointer's old value in {JOURNAL_ASSET} and attach it to the draft",
+                crate::txn::lock::LOCK_REF
+            ),
+        );
         for package in &self.packages {
             self.txn.note(
                 "flip",

@@ -21,7 +21,12 @@ fn dry_run_release_finds_the_previous_release_and_notes() {
     );
     assert_eq!(report["dry_run"], true);
     let steps = report["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 2);
+    let targets: Vec<&str> = steps.iter().map(|s| s["target"].as_str().unwrap()).collect();
+    assert_eq!(
+        targets,
+        ["github-release", "journal", "github-release"],
+        "stage, lock and journal, publish"
+    );
     assert!(steps.iter().all(|s| s["dry_run"] == true));
 }
 
