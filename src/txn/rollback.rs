@@ -80,9 +80,9 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
     };
     // Plan first, by reading only: exactly what a dry run prints, and nothing to lock for when
     // everything is back already.
-    let (planned, changed) = context.run(true)?;
-    let steps = if request.dry_run || !changed {
-        planned
+    let (planned, changed, planned_problems) = context.run(true)?;
+    let (steps, problems) = if request.dry_run || !changed {
+        (planned, planned_problems)
     } else {
         let lock = Lock::acquire(
             &client,
@@ -95,7 +95,8 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
         if let Err(error) = lock.release() {
             tracing::warn!("the release lock could not be released ({error}); it is taken over once stale");
         }
-        done?.0
+        let (steps, _, problems) = done?;
+        (steps, problems)
     };
     let from = journal.version.clone();
     let mut report = RunReport {
@@ -138,6 +139,12 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
         report
             .steps
             .extend(crate::targets::notify::deliver(config, request, &message, &text));
+    }
+    if !problems.is_empty() && !request.dry_run {
+        return Err(Error::Failed(format!(
+            "rolled back {tag} except: {}; see README \"When a release goes wrong\" to finish by hand",
+            problems.join("; ")
+        )));
     }
     Ok(report)
 }
@@ -225,9 +232,9 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// One pass: with `dry_run`, only reads and says what would change. Returns the steps and
-    /// whether anything changed (or would).
-    fn run(&self, dry_run: bool) -> Result<(Vec<StepRecord>, bool)> {
+    /// One pass: with `dry_run`, only reads and says what would change. Returns the steps,
+    /// whether anything changed (or would), and what cannot be put back.
+    fn run(&self, dry_run: bool) -> Result<(Vec<StepRecord>, bool, Vec<String>)> {
         let mut txn = Transaction::for_rollback(self.journal.clone(), &self.path, dry_run);
         let undo = txn.undo(self.io, "rollback", dry_run)?;
         let problems = undo.problems;
@@ -324,15 +331,8 @@ impl Context<'_> {
                 dry_run,
             ));
         }
-        if !problems.is_empty() && !dry_run {
-            return Err(Error::Failed(format!(
-                "rolled back {tag} except: {}; the rollback journal is {}",
-                problems.join("; "),
-                self.path.display()
-            )));
-        }
         let changed = steps.len() > notes;
-        Ok((steps, changed))
+        Ok((steps, changed, problems))
     }
 
     /// Marks the docs deployment of the version rolled back to as live again.
