@@ -1,10 +1,9 @@
 # The image the action runs: one static binary on an empty base (well under 25 MB).
 #
-# Users never build it: action.yml on a release tag points at the published image by digest
-# (docker://ghcr.io/meywd/tamma-release@sha256:…), so a workflow pulls a few MB instead of
-# compiling Rust. Maintainers build and push it with
-#
-#   docker build -t ghcr.io/meywd/tamma-release:vX.Y.Z .
+# Users never build it: the tag they pin (v1) points at a commit whose action.yml runs the
+# published image by digest (docker://ghcr.io/meywd/tamma-release@sha256:…), so a workflow pulls
+# a few MB instead of compiling Rust. The release workflow (.github/workflows/release.yml) builds
+# it from the Linux binary of the release as an OCI layout and tamma-release pushes it.
 #
 # Where a static x86_64-musl binary already exists (CI, tests), skip the compile stage:
 #

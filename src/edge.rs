@@ -86,7 +86,10 @@ pub fn run_action(env: &Env, cli_workspace: Option<PathBuf>, init_logging: impl 
             Some(path) => EventPayload::read(Path::new(path))?,
             None => EventPayload::default(),
         };
-        let inputs = inputs::read(env, &event)?;
+        let mut inputs = inputs::read(env, &event)?;
+        if let Some(dirs) = &inputs.options.merge {
+            inputs.options.merge = Some(tamma_release::build::manifest::expand_merge_dirs(&workspace, dirs)?);
+        }
         let request = ReleaseRequest::resolve(
             workspace.clone(),
             inputs.options,

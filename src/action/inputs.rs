@@ -75,6 +75,12 @@ pub fn parse_command(value: &str) -> Result<Command> {
     }
 }
 
+/// The `merge` input: paths separated by white space; `dir/*` stands for every directory in
+/// `dir` (resolved by the build stage against the workspace).
+pub fn merge_dirs(text: &str) -> Vec<PathBuf> {
+    text.split_whitespace().map(PathBuf::from).collect()
+}
+
 /// Reads and checks every input.
 pub fn read(env: &Env, event: &EventPayload) -> Result<ActionInputs> {
     let value = |name: &str| action_input(env, name).or_else(|| event.dispatch_input(name).map(str::to_string));
@@ -93,7 +99,7 @@ pub fn read(env: &Env, event: &EventPayload) -> Result<ActionInputs> {
             bump: value("bump"),
             preid: value("preid"),
             partial: None,
-            merge: None,
+            merge: value("merge").map(|text| merge_dirs(&text)),
             github_token: action_input(env, "github-token").and_then(Secret::new),
             npm_token: action_input(env, "npm-token").and_then(Secret::new),
             registry_username: action_input(env, "registry-username"),

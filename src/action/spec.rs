@@ -30,7 +30,7 @@ pub struct OutputSpec {
 pub const INPUTS: &[InputSpec] = &[
     InputSpec {
         name: "command",
-        description: "What to run: `release` (the whole pipeline), `plan` (only print what a release would do), `validate` (plan, then the validation gates) or `rollback` (put the release `version` names — default the latest — back from its journal). Empty means `release`.",
+        description: "What to run: `release` (the whole pipeline), `plan` (only print what a release would do), `validate` (plan, then the validation gates) or `rollback` (put the release `version` names — default the highest stable release — back from its journal). Empty means `release`.",
         default: "",
         secret: false,
     },
@@ -103,6 +103,12 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec {
         name: "stages",
         description: "Comma-separated stages to run: `plan`, `prepare` (write the version into files), `validate` (gates), `build`, `publish`. Empty runs them all; `plan` always runs.",
+        default: "",
+        secret: false,
+    },
+    InputSpec {
+        name: "merge",
+        description: "In the job after a build matrix: directories holding the partial builds to merge (from actions/download-artifact), separated by spaces or new lines, relative to the workspace; `partials/*` takes every directory in `partials`. Empty builds everything here.",
         default: "",
         secret: false,
     },
@@ -202,7 +208,7 @@ pub fn render_action_yml() -> String {
     }
     out.push_str("runs:\n  using: \"docker\"\n");
     out.push_str(
-        "  # On main the image is built from the Dockerfile; release tags point at the prebuilt image by digest.\n",
+        "  # On main the image is built from the Dockerfile; the floating tags (v1) point at a commit where\n  # this line runs the image the release pushed, by digest (release.action-image).\n",
     );
     out.push_str("  image: \"Dockerfile\"\n  args:\n    - \"action\"\n");
     out

@@ -186,3 +186,37 @@ pub fn merge(dirs: &[PathBuf], version: &str) -> Result<Vec<Located>> {
     }
     Ok(by_name.into_values().collect())
 }
+
+/// Resolves `--merge` / `merge` entries against `base`: `dir/*` becomes every directory in `dir`
+/// (sorted), other entries are taken as they are. An entry that matches nothing is an error.
+pub fn expand_merge_dirs(base: &Path, entries: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = base.join(entry);
+        if entry.file_name().is_some_and(|n| n == "*") {
+            let parent = path.parent().unwrap_or(base);
+            let mut found: Vec<PathBuf> = std::fs::read_dir(parent)
+                .map_err(|source| Error::ReadFile {
+                    path: parent.to_path_buf(),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_dir())
+                .collect();
+            if found.is_empty() {
+                return Err(Error::input(
+                    "merge",
+                    format!(
+                        "{} matches no directory; download the partial builds there first",
+                        entry.display()
+                    ),
+                ));
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}

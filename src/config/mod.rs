@@ -209,6 +209,18 @@ pub struct ReleaseConfig {
     /// "1h" (the default). A re-run of the same workflow run takes its earlier attempt's lock at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_stale: Option<String>,
+    /// Tags that float to the newest release of their line, e.g. ["v{major}"] for GitHub Actions
+    /// (`uses: owner/repo@v1`) or ["v{major}", "v{major}.{minor}"]. Moved like every pointer —
+    /// recorded in the journal, put back by a rollback — and never by a prerelease, nor by a
+    /// release below the highest of its line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub floating_tags: Vec<String>,
+    /// For a container action: the image (without tag) this release pushes, e.g.
+    /// "ghcr.io/acme/action". The floating tags then point at a commit on top of the release whose
+    /// action.yml runs `docker://<image>@<digest>`, so users of the action pull the prebuilt image
+    /// instead of building the Dockerfile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_image: Option<String>,
 }
 
 impl Default for ReleaseConfig {
@@ -220,6 +232,8 @@ impl Default for ReleaseConfig {
             notes_template: None,
             lock_wait: None,
             lock_stale: None,
+            floating_tags: Vec::new(),
+            action_image: None,
         }
     }
 }
@@ -291,6 +305,38 @@ impl Config {
                     self.release.initial_version
                 ),
             ));
+        }
+        for template in &self.release.floating_tags {
+            let filled = template.replace("{major}", "1").replace("{minor}", "2");
+            if !template.contains("{major}")
+                || filled.contains(['{', '}'])
+                || !filled.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+            {
+                return Err(at_key(
+                    "floating-tags",
+                    format!(
+                        "release.floating-tags {template:?} must name {{major}} (and may name {{minor}}) and otherwise use letters, digits and - _ . /; e.g. \"v{{major}}\""
+                    ),
+                ));
+            }
+        }
+        if let Some(image) = &self.release.action_image {
+            if self.release.floating_tags.is_empty() {
+                return Err(at_key(
+                    "action-image",
+                    "release.action-image rewrites action.yml on the commit the floating tags point at; set release.floating-tags too, e.g. [\"v{major}\"]".into(),
+                ));
+            }
+            let pushed = self
+                .artifacts
+                .iter()
+                .any(|a| a.image.as_deref().is_some_and(|i| i.eq_ignore_ascii_case(image)));
+            if !pushed {
+                return Err(at_key(
+                    "action-image",
+                    format!("release.action-image {image:?} is not the image of any [[artifact]] kind = \"image\""),
+                ));
+            }
         }
         for file in &self.version.files {
             if let VersionFile::Pattern { pattern, .. } = file {

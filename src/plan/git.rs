@@ -179,6 +179,31 @@ impl GitRepo {
         })
     }
 
+    /// The tree id of `commit` and the content of the file at `path` in it, if there is one.
+    pub fn file_at(&self, commit: &str, path: &str) -> Result<(String, Option<Vec<u8>>)> {
+        let id = ObjectId::from_hex(commit.as_bytes()).map_err(|e| repo_error("not a commit id", e))?;
+        let commit = self
+            .repo
+            .find_commit(id)
+            .map_err(|e| repo_error("cannot read a commit", e))?;
+        let tree = commit.tree().map_err(|e| repo_error("cannot read a tree", e))?;
+        let tree_id = tree.id.to_string();
+        let entry = tree
+            .lookup_entry_by_path(path)
+            .map_err(|e| repo_error(&format!("cannot look up {path}"), e))?;
+        let content = match entry {
+            Some(entry) => Some(
+                entry
+                    .object()
+                    .map_err(|e| repo_error(&format!("cannot read {path}"), e))?
+                    .data
+                    .to_vec(),
+            ),
+            None => None,
+        };
+        Ok((tree_id, content))
+    }
+
     /// Resolves a revision (`v1.2.0`, `main`, a sha, `HEAD~3`) to a commit, for `--from`/`--to`.
     pub fn resolve(&self, flag: &str, spec: &str) -> Result<ObjectId> {
         let id = self

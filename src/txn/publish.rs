@@ -66,6 +66,7 @@ pub fn publish(
             request.dry_run,
         )?,
         lock: None,
+        floating_commit: None,
     };
     let mut assets = release_assets(request, report);
     if !request.dry_run {
@@ -108,6 +109,8 @@ struct Run<'r> {
     http: Option<crate::http::Http>,
     txn: Transaction,
     lock: Option<Lock>,
+    /// The commit the floating tags move to (the release commit, or the action commit on it).
+    floating_commit: Option<String>,
 }
 
 impl Run<'_> {
@@ -166,6 +169,7 @@ impl Run<'_> {
             self.oci.stage(image)?;
             self.txn.absorb("stage", self.oci.steps(), &mut from_oci)?;
         }
+        self.stage_floating_commit(plan)?;
         let docs = match (&self.config.deploy.docs, &self.github) {
             (Some(docs), _) if plan.prerelease && !docs.versioned => {
                 self.txn.note(
@@ -222,6 +226,9 @@ impl Run<'_> {
         if !plan.prerelease && !self.config.release.draft && self.github.is_some() {
             watched.push(Pointer::GithubLatest);
         }
+        if self.github.is_some() {
+            watched.extend(self.floating_tags(plan)?.into_iter().map(|tag| Pointer::GitTag { tag }));
+        }
         watched
             .into_iter()
             .map(|pointer| {
@@ -229,6 +236,75 @@ impl Run<'_> {
                 Ok((pointer, now))
             })
             .collect()
+    }
+
+    /// The floating tags this release moves: none for a prerelease or a draft, and none of a line
+    /// (`v1`, `v1.4`) that already has a higher release (releasing 1.4.9 after 1.5.0 leaves `v1`).
+    fn floating_tags(&self, plan: &crate::plan::ReleasePlan) -> Result<Vec<String>> {
+        let templates = &self.config.release.floating_tags;
+        if templates.is_empty() || plan.prerelease || self.config.release.draft {
+            return Ok(Vec::new());
+        }
+        let ours = semver::Version::parse(&plan.version).map_err(|e| Error::Failed(e.to_string()))?;
+        let released = crate::plan::git::GitRepo::discover(&self.request.workspace)?
+            .release_tags(&self.config.release.tag_prefix)?;
+        Ok(templates
+            .iter()
+            .filter(|template| {
+                let same_line = |v: &semver::Version| {
+                    v.major == ours.major && (!template.contains("{minor}") || v.minor == ours.minor)
+                };
+                !released
+                    .iter()
+                    .any(|t| t.version.pre.is_empty() && same_line(&t.version) && t.version > ours)
+            })
+            .map(|template| {
+                template
+                    .replace("{major}", &ours.major.to_string())
+                    .replace("{minor}", &ours.minor.to_string())
+            })
+            .collect())
+    }
+
+    /// Makes the commit the floating tags will point at: with `[release] action-image`, the
+    /// release commit with action.yml running the image just pushed, by digest.
+    fn stage_floating_commit(&mut self, plan: &crate::plan::ReleasePlan) -> Result<()> {
+        if self.config.release.floating_tags.is_empty() || plan.prerelease || self.config.release.draft {
+            return Ok(());
+        }
+        let Some(image) = self.config.release.action_image.clone().map(|i| i.to_ascii_lowercase()) else {
+            self.floating_commit = Some(plan.commit.clone());
+            return Ok(());
+        };
+        let Some(client) = &self.github else {
+            self.txn.note(
+                "stage",
+                "git-tag",
+                format!(
+                    "commit action.yml running {image}@<this release's digest> on top of {}",
+                    plan.tag
+                ),
+            );
+            return Ok(());
+        };
+        let digest = self
+            .oci
+            .read_tag(&image, &plan.version)?
+            .ok_or_else(|| Error::Failed(format!("{image}:{} is not on the registry after staging", plan.version)))?;
+        let reference = format!("{image}@{digest}");
+        let commit = github::action_image::stage_action_commit(client, &self.request.workspace, plan, &reference)?;
+        self.txn.note(
+            "stage",
+            "git-tag",
+            format!(
+                "committed {} running {reference} on top of {} ({})",
+                github::action_image::ACTION_FILE,
+                plan.tag,
+                &commit[..commit.len().min(12)]
+            ),
+        );
+        self.floating_commit = Some(commit);
+        Ok(())
     }
 
     /// The new value of each pointer, known once everything is staged; `None` for a pointer this
@@ -258,7 +334,7 @@ impl Run<'_> {
                     .is_some_and(|theirs| theirs > ours);
                 (!higher).then(|| plan.tag.clone())
             }
-            Pointer::GitTag { .. } => None,
+            Pointer::GitTag { .. } => self.floating_commit.clone(),
         })
     }
 
@@ -300,6 +376,15 @@ impl Run<'_> {
                 "docs",
                 format!("record where {} points, then move it to the new site", docs.branch),
             );
+        }
+        if !report.plan.prerelease && !self.config.release.draft {
+            for template in &self.config.release.floating_tags {
+                self.txn.note(
+                    "flip",
+                    "git-tag",
+                    format!("record where {template} points, then move it to this release (unless a higher release of its line exists)"),
+                );
+            }
         }
         if let Some(staging) = &self.config.deploy.staging {
             let smoke = staging

@@ -284,3 +284,45 @@ fn rollback_mistakes_are_named_with_exit_2_and_write_nothing() {
     }
     assert_eq!(fake.with(|s| s.writes()), writes, "nothing written");
 }
+
+#[test]
+fn a_floating_tag_follows_stable_releases_only_and_rolls_back() {
+    let repo = project("");
+    let config = std::fs::read_to_string(repo.path().join(".github/tamma-release.toml")).unwrap();
+    repo.write(
+        ".github/tamma-release.toml",
+        &config.replacen(
+            "[release]\n",
+            "[release]\nfloating-tags = [\"v{major}\", \"v{major}.{minor}\"]\n",
+            1,
+        ),
+    );
+    let first = repo.commit("a", "feat: floating");
+    let fake = FakeGitHub::start();
+    assert_eq!(release(&repo, &fake, "1.0.0").status.code(), Some(0));
+    fake.with(|s| {
+        assert_eq!(s.tags["v1"], first);
+        assert_eq!(s.tags["v1.0"], first);
+    });
+    let second = repo.commit("b", "feat: more");
+    assert_eq!(release(&repo, &fake, "1.1.0-rc.0").status.code(), Some(0));
+    fake.with(|s| assert_eq!(s.tags["v1"], first, "a prerelease never moves a floating tag"));
+    assert_eq!(release(&repo, &fake, "1.1.0").status.code(), Some(0));
+    fake.with(|s| {
+        assert_eq!(s.tags["v1"], second);
+        assert_eq!(s.tags["v1.1"], second);
+        assert_eq!(s.tags["v1.0"], first, "another line");
+    });
+    let out = tamma(&["rollback", "--version", "1.1.0"])
+        .current_dir(repo.path())
+        .env("GITHUB_API_URL", &fake.uri)
+        .env("GITHUB_REPOSITORY", REPO)
+        .env("GITHUB_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    fake.with(|s| {
+        assert_eq!(s.tags["v1"], first, "v1 is back on 1.0.0");
+        assert!(!s.tags.contains_key("v1.1"), "v1.1 did not exist before 1.1.0");
+    });
+}

@@ -6,13 +6,16 @@ mod cli;
 mod deploy;
 mod generated;
 mod github;
+
 mod http;
 mod image;
 mod lock;
 mod prepare;
 mod registries;
+mod selfrelease;
 mod semver_node;
 mod support;
 mod transaction;
 mod validate;
 mod versions;
+mod workflows;

@@ -2,6 +2,7 @@
 //! through [`ReleaseHost`]: stage (find or create a draft, upload and verify every asset) and flip
 //! (publish it), so that a dry run and tests can stand in for GitHub.
 
+pub mod action_image;
 pub mod client;
 pub mod gitdata;
 pub mod host;

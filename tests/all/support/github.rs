@@ -463,7 +463,9 @@ impl Router {
                     return ResponseTemplate::new(422)
                         .set_body_json(json!({"message": format!("tree entry {path} names an unknown blob")}));
                 }
-                let sha = sha1_hex(format!("{entries:?}").as_bytes());
+                // With a base_tree (a tree of the test's local repository, unknown here) the
+                // entries replace files of that base; the fake keeps only the entries.
+                let sha = sha1_hex(format!("{}{entries:?}", body["base_tree"]).as_bytes());
                 state.trees.insert(sha.clone(), entries);
                 ResponseTemplate::new(201).set_body_json(json!({"sha": sha}))
             }

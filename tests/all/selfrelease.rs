@@ -1,0 +1,283 @@
+//! Our own release, rehearsed end to end: the release workflow's matrix jobs (prepare and a
+//! partial build per target, each in its own checkout) and its publish job (this repository's
+//! action merging the partials), with this repository's release config, against the GitHub fake
+//! and a loopback registry. Then the rollback workflow's job.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use tamma_release::action::spec::INPUTS;
+
+use crate::support::github::{FakeGitHub, REPO, TOKEN};
+use crate::support::registries::Registry;
+use crate::support::runner::parse_file_command;
+use crate::support::{TestRepo, root, tamma, text};
+
+const CONFIG: &str = ".github/release/tamma-release.toml";
+const TARGETS: [&str; 2] = ["x86_64-unknown-linux-musl", "aarch64-apple-darwin"];
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git").args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", text(&out).1);
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// This repository's action.yml, release config (pointed at the loopback registry) and a
+/// Cargo.toml, in a fresh repository.
+fn project(registry: &Registry) -> TestRepo {
+    let repo = TestRepo::new();
+    let config = std::fs::read_to_string(root().join(CONFIG)).unwrap().replace(
+        "ghcr.io/meywd/tamma-release",
+        &format!("{}/meywd/tamma-release", registry.host),
+    );
+    repo.write(CONFIG, &config);
+    repo.write(
+        "action.yml",
+        &std::fs::read_to_string(root().join("action.yml")).unwrap(),
+    );
+    repo.write(
+        ".gitignore",
+        "/target\n/dist\n/partials\n/docs/book\n/image\n/image.tar\n",
+    );
+    repo.write(
+        "Cargo.toml",
+        "[package]\nname = \"tamma-release\"\nversion = \"0.0.0\"\nedition = \"2024\"\n",
+    );
+    repo.write("README.md", "# tamma-release\n");
+    repo.commit("CHANGES", "feat: first");
+    repo
+}
+
+fn clone(repo: &TestRepo) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("git")
+        .args(["clone", "-q"])
+        .arg(repo.path())
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    git(dir.path(), &["fetch", "-q", "--tags"]);
+    dir
+}
+
+fn ok(out: &Output) -> String {
+    let (stdout, stderr) = text(out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let shown: Vec<&str> = stdout.lines().filter(|l| !l.starts_with("::add-mask::")).collect();
+    assert!(
+        !shown.join("\n").contains(TOKEN) && !stderr.contains(TOKEN),
+        "the token leaked"
+    );
+    stdout
+}
+
+/// One matrix job: write the version, "compile" the binary, build the partial.
+fn matrix_job(repo: &TestRepo, version: &str, target: &str) -> tempfile::TempDir {
+    let runner = clone(repo);
+    let cli = |args: &[&str]| {
+        let mut all = vec!["release", "--config", CONFIG, "--version", version];
+        all.extend_from_slice(args);
+        tamma(&all).current_dir(runner.path()).output().unwrap()
+    };
+    ok(&cli(&["--stages", "prepare"]));
+    let cargo = std::fs::read_to_string(runner.path().join("Cargo.toml")).unwrap();
+    assert!(cargo.contains(&format!("version = \"{version}\"")), "{cargo}");
+    let binary = runner.path().join(format!("target/{target}/release/tamma-release"));
+    std::fs::create_dir_all(binary.parent().unwrap()).unwrap();
+    std::fs::write(
+        &binary,
+        format!("#!/bin/sh\necho tamma-release {version} for {target}\n"),
+    )
+    .unwrap();
+    ok(&cli(&["--stages", "build", "--partial", target]));
+    runner
+}
+
+/// The publish job: the partials downloaded, the image built to an OCI tar, the docs built, then
+/// this repository's action on the tag push. Returns (outputs, summary).
+fn publish_job(
+    repo: &TestRepo,
+    fake: &FakeGitHub,
+    version: &str,
+    partials: &[(&str, tempfile::TempDir)],
+) -> (std::collections::BTreeMap<String, String>, String) {
+    // The tag was pushed: it is in the repository, on GitHub and in the checkout.
+    let tag = format!("v{version}");
+    repo.git(&["tag", &tag]);
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    fake.with(|s| s.tags.insert(tag.clone(), head.clone()));
+    let runner = clone(repo);
+    let dir = runner.path();
+    for (target, job) in partials {
+        let into = dir.join(format!("partials/partial-{target}"));
+        std::fs::create_dir_all(&into).unwrap();
+        for entry in std::fs::read_dir(job.path().join("dist")).unwrap() {
+            let entry = entry.unwrap();
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), into.join(entry.file_name())).unwrap();
+            }
+        }
+    }
+    tamma_release::build::oci::write_test_layout(&dir.join("image"), "tamma-release", version.as_bytes()).unwrap();
+    let tar = Command::new("tar")
+        .args(["-cf", "image.tar", "-C", "image", "."])
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    std::fs::create_dir_all(dir.join("docs/book")).unwrap();
+    std::fs::write(
+        dir.join("docs/book/index.html"),
+        format!("<h1>tamma-release {version}</h1>\n"),
+    )
+    .unwrap();
+
+    let files = tempfile::tempdir().unwrap();
+    let path = |name: &str| files.path().join(name);
+    std::fs::write(
+        path("event.json"),
+        serde_json::json!({"ref": format!("refs/tags/{tag}")}).to_string(),
+    )
+    .unwrap();
+    std::fs::write(path("output"), "").unwrap();
+    std::fs::write(path("summary"), "").unwrap();
+    let mut cmd = tamma(&["action"]);
+    for input in INPUTS {
+        let value = match input.name {
+            "github-token" => TOKEN,
+            "config" => CONFIG,
+            "merge" => "partials/*",
+            _ => input.default,
+        };
+        cmd.env(format!("INPUT_{}", input.name.to_uppercase()), value);
+    }
+    let out = cmd
+        .current_dir(files.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_WORKSPACE", dir)
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_EVENT_PATH", path("event.json"))
+        .env("GITHUB_REF", format!("refs/tags/{tag}"))
+        .env("GITHUB_OUTPUT", path("output"))
+        .env("GITHUB_STEP_SUMMARY", path("summary"))
+        .env("GITHUB_REPOSITORY", REPO)
+        .env("GITHUB_API_URL", &fake.uri)
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_RUN_ID", "7")
+        .env("GITHUB_RUN_ATTEMPT", "1")
+        .output()
+        .unwrap();
+    ok(&out);
+    (
+        parse_file_command(&std::fs::read_to_string(path("output")).unwrap()).unwrap(),
+        std::fs::read_to_string(path("summary")).unwrap(),
+    )
+}
+
+fn ship(repo: &TestRepo, fake: &FakeGitHub, version: &str) -> (std::collections::BTreeMap<String, String>, String) {
+    let partials: Vec<(&str, tempfile::TempDir)> = TARGETS.iter().map(|t| (*t, matrix_job(repo, version, t))).collect();
+    publish_job(repo, fake, version, &partials)
+}
+
+/// The action.yml on the commit the floating tag points at.
+fn action_yml_at_tag(fake: &FakeGitHub, tag: &str) -> (String, String) {
+    fake.with(|s| {
+        let commit = s.tags[tag].clone();
+        let (tree, _) = &s.commits[&commit];
+        let (_, blob) = s.trees[tree].iter().find(|(p, _)| p == "action.yml").unwrap();
+        (commit, String::from_utf8(s.blobs[blob].clone()).unwrap())
+    })
+}
+
+#[test]
+fn the_release_workflow_publishes_every_archive_the_image_and_moves_v0() {
+    let registry = Registry::start();
+    let fake = FakeGitHub::start();
+    let repo = project(&registry);
+    ship(&repo, &fake, "0.2.0");
+    let (v020_commit, _) = action_yml_at_tag(&fake, "v0");
+    let v020_image = registry.digest("meywd/tamma-release", "latest");
+
+    repo.commit("CHANGES", "feat: second");
+    let (outputs, summary) = ship(&repo, &fake, "0.3.0");
+    let image = format!("{}/meywd/tamma-release", registry.host);
+    let digest = registry
+        .digest("meywd/tamma-release", "0.3.0")
+        .expect("the image was pushed");
+
+    // One release with every archive, SHA256SUMS, the plan and the journal.
+    fake.with(|s| {
+        let releases: Vec<_> = s.releases.iter().filter(|r| r.tag == "v0.3.0").collect();
+        assert_eq!(releases.len(), 1);
+        assert!(!releases[0].draft);
+        let mut names: Vec<&str> = releases[0].assets.iter().map(|a| a.name.as_str()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "SHA256SUMS",
+                "release-journal.json",
+                "release-plan.json",
+                "tamma-release-aarch64-apple-darwin.tar.gz",
+                "tamma-release-x86_64-unknown-linux-musl.tar.gz"
+            ]
+        );
+        let sums = releases[0].assets.iter().find(|a| a.name == "SHA256SUMS").unwrap();
+        let sums = String::from_utf8(sums.content.clone().unwrap()).unwrap();
+        assert_eq!(sums.lines().count(), 2, "{sums}");
+    });
+    // The image, by digest, and latest on it.
+    assert_eq!(
+        registry.digest("meywd/tamma-release", "latest").as_deref(),
+        Some(digest.as_str())
+    );
+    let images: Value = serde_json::from_str(&outputs["images"]).unwrap();
+    assert_eq!(images[format!("{image}:0.3.0")], digest.as_str());
+    // v0 moved to a commit on top of v0.3.0 whose action.yml runs that image.
+    let (commit, action) = action_yml_at_tag(&fake, "v0");
+    let release_commit = fake.with(|s| s.tags["v0.3.0"].clone());
+    assert_eq!(fake.with(|s| s.commits[&commit].1.clone()), [release_commit]);
+    assert!(
+        action.contains(&format!("  image: 'docker://{image}@{digest}'")),
+        "{action}"
+    );
+    assert!(
+        !action
+            .lines()
+            .any(|l| l.trim_start().starts_with("image:") && l.contains("Dockerfile")),
+        "{action}"
+    );
+    // A summary a maintainer is glad to read: what, where, and what moved.
+    for expected in [
+        "## tamma-release v0.3.0 (released)",
+        "tamma-release-x86_64-unknown-linux-musl.tar.gz",
+        "tamma-release-aarch64-apple-darwin.tar.gz",
+        "`tag v0`",
+        &format!("`{image}:latest`"),
+        "the latest GitHub release",
+    ] {
+        assert!(summary.contains(expected), "summary lacks {expected:?}:\n{summary}");
+    }
+
+    // The rollback workflow's job: v0, latest and GitHub's latest go back to 0.2.0.
+    let out = tamma(&["rollback", "--config", CONFIG])
+        .current_dir(repo.path())
+        .env("GITHUB_API_URL", &fake.uri)
+        .env("GITHUB_REPOSITORY", REPO)
+        .env("GITHUB_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(
+        action_yml_at_tag(&fake, "v0").0,
+        v020_commit,
+        "v0 is back on 0.2.0's action commit"
+    );
+    assert_eq!(registry.digest("meywd/tamma-release", "latest"), v020_image);
+    fake.with(|s| {
+        let latest = s.latest.and_then(|id| s.releases.iter().find(|r| r.id == id)).unwrap();
+        assert_eq!(latest.tag, "v0.2.0");
+    });
+}
