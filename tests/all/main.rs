@@ -6,7 +6,7 @@ mod cli;
 mod deploy;
 mod generated;
 mod github;
-
+mod guide;
 mod http;
 mod image;
 mod lock;
