@@ -11,7 +11,7 @@ use crate::support::{TestRepo, root, runner::parse_file_command};
 
 /// Builds the static release binary the image ships (in its own target dir, so it never waits on
 /// the test build's lock).
-fn static_binary() -> PathBuf {
+pub fn static_binary() -> PathBuf {
     let target_dir = root().join("target").join("image-build");
     let status = Command::new(env!("CARGO"))
         .args([

@@ -281,3 +281,65 @@ fn the_release_workflow_publishes_every_archive_the_image_and_moves_v0() {
         assert_eq!(latest.tag, "v0.2.0");
     });
 }
+
+/// The matrix job for the host target, on a checkout of this very repository with the real
+/// static binary: the prepare stage writes the version, the partial build packs the binary, and
+/// the binary in the archive runs.
+#[test]
+fn the_host_targets_matrix_job_builds_its_archive_from_this_repository() {
+    let binary = crate::image::static_binary();
+    let checkout = tempfile::tempdir().unwrap();
+    let out = Command::new("git")
+        .args(["clone", "-q", "--no-local"])
+        .arg(root())
+        .arg(checkout.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+    let dir = checkout.path();
+    let placed = dir.join("target/x86_64-unknown-linux-musl/release/tamma-release");
+    std::fs::create_dir_all(placed.parent().unwrap()).unwrap();
+    std::fs::copy(&binary, &placed).unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["release", "--config", CONFIG, "--version", "9.8.7"];
+        all.extend_from_slice(args);
+        tamma(&all).current_dir(dir).output().unwrap()
+    };
+    ok(&run(&["--stages", "prepare"]));
+    let cargo = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    assert!(
+        cargo.contains("version = \"9.8.7\""),
+        "the prepare stage wrote the version"
+    );
+    let lock = std::fs::read_to_string(dir.join("Cargo.lock")).unwrap();
+    assert!(
+        lock.contains("name = \"tamma-release\"\nversion = \"9.8.7\""),
+        "and Cargo.lock's"
+    );
+    ok(&run(&["--stages", "build", "--partial", "x86_64-unknown-linux-musl"]));
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("dist/partial-x86_64-unknown-linux-musl.json")).unwrap())
+            .unwrap();
+    let names: Vec<&str> = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["tamma-release-x86_64-unknown-linux-musl.tar.gz"]);
+    let unpacked = tempfile::tempdir().unwrap();
+    let tar = Command::new("tar")
+        .arg("-xzf")
+        .arg(dir.join("dist/tamma-release-x86_64-unknown-linux-musl.tar.gz"))
+        .arg("-C")
+        .arg(unpacked.path())
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    assert!(unpacked.path().join("README.md").is_file());
+    let version = Command::new(unpacked.path().join("tamma-release"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(text(&version).0.starts_with("tamma-release "), "{}", text(&version).0);
+}
