@@ -184,6 +184,8 @@ impl RunReport {
         }
         if !self.pointers.is_empty() {
             head.push_str("\n### Pointers moved\n\n| Pointer | Before | Now |\n|---|---|---|\n");
+            // Commits and digests shortened as git and registries show them; --json has them whole.
+            use crate::txn::pointer::short;
             for moved in &self.pointers {
                 head.push_str(&format!(
                     "| `{}` | {} | `{}` |\n",
@@ -191,10 +193,21 @@ impl RunReport {
                     moved
                         .old
                         .as_deref()
-                        .map(|o| format!("`{o}`"))
+                        .map(|o| format!("`{}`", short(Some(o))))
                         .unwrap_or_else(|| "—".into()),
-                    moved.new
+                    short(Some(&moved.new))
                 ));
+            }
+        }
+        let images: Vec<_> = self.pointers.iter().filter(|p| p.target == "image").collect();
+        if !images.is_empty() {
+            head.push_str("\n### Images\n\n| Image | Digest |\n|---|---|\n");
+            for moved in images {
+                let repository = moved
+                    .pointer
+                    .rsplit_once(':')
+                    .map_or(moved.pointer.as_str(), |(r, _)| r);
+                head.push_str(&format!("| `{repository}:{}` | `{}` |\n", plan.version, moved.new));
             }
         }
         if !self.steps.is_empty() {

@@ -256,7 +256,9 @@ fn the_release_workflow_publishes_every_archive_the_image_and_moves_v0() {
         "tamma-release-aarch64-apple-darwin.tar.gz",
         "`tag v0`",
         &format!("`{image}:latest`"),
-        "the latest GitHub release",
+        &format!("| `{image}:0.3.0` | `{digest}` |"),
+        &format!("| `sha256:{}` |", &digest[7..19]),
+        "| `the latest GitHub release` | `v0.2.0` | `v0.3.0` |",
     ] {
         assert!(summary.contains(expected), "summary lacks {expected:?}:\n{summary}");
     }
