@@ -102,10 +102,13 @@ fn publish_job(
     fake: &FakeGitHub,
     version: &str,
     partials: &[(&str, tempfile::TempDir)],
+    dry_run: bool,
 ) -> (std::collections::BTreeMap<String, String>, String) {
     // The tag was pushed: it is in the repository, on GitHub and in the checkout.
     let tag = format!("v{version}");
-    repo.git(&["tag", &tag]);
+    if !repo.git(&["tag", "--list", &tag]).contains(&tag) {
+        repo.git(&["tag", &tag]);
+    }
     let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
     fake.with(|s| s.tags.insert(tag.clone(), head.clone()));
     let runner = clone(repo);
@@ -149,6 +152,7 @@ fn publish_job(
             "github-token" => TOKEN,
             "config" => CONFIG,
             "merge" => "partials/*",
+            "dry-run" if dry_run => "true",
             _ => input.default,
         };
         cmd.env(format!("INPUT_{}", input.name.to_uppercase()), value);
@@ -178,7 +182,22 @@ fn publish_job(
 
 fn ship(repo: &TestRepo, fake: &FakeGitHub, version: &str) -> (std::collections::BTreeMap<String, String>, String) {
     let partials: Vec<(&str, tempfile::TempDir)> = TARGETS.iter().map(|t| (*t, matrix_job(repo, version, t))).collect();
-    publish_job(repo, fake, version, &partials)
+    // First the publish job as a dry run: it reads the partials, writes nothing, says everything.
+    let writes = fake.with(|s| s.writes());
+    let (_, summary) = publish_job(repo, fake, version, &partials, true);
+    assert_eq!(fake.with(|s| s.writes()), writes, "a dry run writes nothing");
+    for expected in [
+        "(dry run — nothing was published)",
+        "| build | would merge tamma-release-x86_64-unknown-linux-musl.tar.gz",
+        "| build | would merge tamma-release-aarch64-apple-darwin.tar.gz",
+        "| git-tag | would record where v{major} points",
+    ] {
+        assert!(
+            summary.contains(expected),
+            "the dry run's summary lacks {expected:?}:\n{summary}"
+        );
+    }
+    publish_job(repo, fake, version, &partials, false)
 }
 
 /// The action.yml on the commit the floating tag points at.
