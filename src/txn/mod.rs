@@ -8,6 +8,7 @@ pub mod lock;
 pub mod pointer;
 pub mod publish;
 pub mod rollback;
+pub mod shipment;
 
 use std::path::{Path, PathBuf};
 

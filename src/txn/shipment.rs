@@ -1,0 +1,126 @@
+//! Why this exists: what a release ships, read from the build manifest and the config — the
+//! files that go on the GitHub release, the npm packages, the images — kept apart from the
+//! transaction that ships them.
+
+use crate::build;
+use crate::config::Config;
+use crate::error::Result;
+use crate::report::RunReport;
+use crate::request::ReleaseRequest;
+use crate::targets::github::{self, ReleaseAsset};
+use crate::targets::{npm, oci};
+
+/// The files the build stage made that go on the release: archives, files, npm tarballs, sums.
+pub fn release_assets(request: &ReleaseRequest, report: &RunReport) -> Vec<ReleaseAsset> {
+    let dist = build::dist_dir(&request.workspace);
+    let Some(manifest) = &report.build else {
+        return Vec::new();
+    };
+    manifest
+        .artifacts
+        .iter()
+        .filter(|a| matches!(a.kind.as_str(), "archive" | "file" | "npm" | "checksums"))
+        .filter_map(|a| {
+            Some(ReleaseAsset {
+                name: a.name.clone(),
+                path: dist.join(a.path.as_ref()?),
+                sha256: a.sha256.clone(),
+                size: a.size,
+                media_type: a.media_type.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The npm packages this release publishes, from the `kind = "npm"` artifacts.
+pub fn npm_packages(request: &ReleaseRequest, config: &Config, report: &RunReport) -> Result<Vec<npm::NpmPackage>> {
+    let version =
+        semver::Version::parse(&report.plan.version).map_err(|e| crate::error::Error::Failed(e.to_string()))?;
+    let dist = build::dist_dir(&request.workspace);
+    let mut out = Vec::new();
+    for artifact in config
+        .artifacts
+        .iter()
+        .filter(|a| a.kind == crate::config::ArtifactKind::Npm)
+    {
+        let Some(path) = &artifact.path else { continue };
+        let manifest_path = request.workspace.join(path).join("package.json");
+        let text = std::fs::read_to_string(&manifest_path).map_err(|source| crate::error::Error::ReadFile {
+            path: manifest_path.clone(),
+            source,
+        })?;
+        let manifest: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            crate::error::Error::input(
+                "artifact",
+                format!("{} is not valid JSON: {e}", manifest_path.display()),
+            )
+        })?;
+        let name = manifest["name"].as_str().unwrap_or_default().to_string();
+        let registry = manifest["publishConfig"]["registry"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| config.npm.registry.clone())
+            .unwrap_or_else(|| npm::DEFAULT_REGISTRY.to_string());
+        out.push(npm::NpmPackage {
+            tarball: dist.join(build::npm_pack::tarball_name(&name, &report.plan.version)),
+            version: report.plan.version.clone(),
+            access: manifest["publishConfig"]["access"].as_str().map(str::to_string),
+            channel: crate::targets::channel_for(&version),
+            registry,
+            name,
+        });
+    }
+    Ok(out)
+}
+
+/// The images this release publishes, from the `kind = "image"` artifacts.
+pub fn image_releases(request: &ReleaseRequest, config: &Config, report: &RunReport) -> Vec<oci::ImageRelease> {
+    let version = semver::Version::parse(&report.plan.version).ok();
+    let dist = build::dist_dir(&request.workspace);
+    config
+        .artifacts
+        .iter()
+        .filter(|a| a.kind == crate::config::ArtifactKind::Image)
+        .filter_map(|a| {
+            let image = a.image.as_ref()?;
+            let source = match &a.oci_layout {
+                Some(_) => oci::ImageSource::Layout(build::stored_layout(&dist, image)),
+                None => oci::ImageSource::Daemon,
+            };
+            Some(oci::ImageRelease {
+                repository: image.to_ascii_lowercase(),
+                version: report.plan.version.clone(),
+                channel: version
+                    .as_ref()
+                    .map(crate::targets::channel_for)
+                    .unwrap_or_else(|| "latest".into()),
+                source,
+            })
+        })
+        .collect()
+}
+
+/// Writes dist/release-plan.json (the plan with its metrics) to attach to the release, so the
+/// next release can read what this one measured.
+pub fn write_plan_asset(request: &ReleaseRequest, report: &RunReport) -> Result<ReleaseAsset> {
+    let dist = build::dist_dir(&request.workspace);
+    std::fs::create_dir_all(&dist).map_err(|source| crate::error::Error::WriteFile {
+        path: dist.clone(),
+        source,
+    })?;
+    let path = dist.join(github::PLAN_ASSET);
+    let mut text = serde_json::to_string_pretty(&report.plan).expect("a plan serializes");
+    text.push('\n');
+    std::fs::write(&path, &text).map_err(|source| crate::error::Error::WriteFile {
+        path: path.clone(),
+        source,
+    })?;
+    let digest = build::checksum::sha256_file(&path)?;
+    Ok(ReleaseAsset {
+        name: github::PLAN_ASSET.into(),
+        path,
+        sha256: digest.sha256,
+        size: digest.size,
+        media_type: "application/json".into(),
+    })
+}
