@@ -310,12 +310,12 @@ impl Config {
             let filled = template.replace("{major}", "1").replace("{minor}", "2");
             if !template.contains("{major}")
                 || filled.contains(['{', '}'])
-                || !filled.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+                || !filled.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             {
                 return Err(at_key(
                     "floating-tags",
                     format!(
-                        "release.floating-tags {template:?} must name {{major}} (and may name {{minor}}) and otherwise use letters, digits and - _ . /; e.g. \"v{{major}}\""
+                        "release.floating-tags {template:?} must name {{major}} (and may name {{minor}}) and otherwise use letters, digits and - _ .; e.g. \"v{{major}}\""
                     ),
                 ));
             }

@@ -299,7 +299,11 @@ impl NpmTarget {
                 "{package} is not on {registry}; nothing to deprecate"
             )));
         };
-        let Some(entry) = packument.get_mut("versions").and_then(|v| v.get_mut(version)) else {
+        let Some(entry) = packument
+            .get_mut("versions")
+            .and_then(|v| v.get_mut(version))
+            .filter(|e| e.is_object())
+        else {
             return Err(Error::Failed(format!(
                 "{package}@{version} is not on {registry}; nothing to deprecate"
             )));

@@ -384,6 +384,11 @@ impl OciTarget {
                 let (Some(media_type), Some(digest)) = (top["mediaType"].as_str(), top["digest"].as_str()) else {
                     return Err(Error::Failed(format!("{} lists no manifest", index_path.display())));
                 };
+                // A re-run finds the version there already: nothing to send.
+                if self.read_tag(&image.repository, &image.version)?.as_deref() == Some(digest) {
+                    self.record(format!("{target} is already on the registry ({digest})"));
+                    return Ok(());
+                }
                 self.push_tree(
                     &format!("{}:{}", image.repository, image.version),
                     &reference,

@@ -120,11 +120,11 @@ impl Lock {
             }
             if started.elapsed() >= settings.wait {
                 return Err(Error::Failed(format!(
-                    "the release lock {LOCK_REF} is held by {}; waited {}s. It is taken over once it is older than {}s ([release] lock-stale); if no run is releasing, delete it: gh api -X DELETE repos/OWNER/NAME/git/{}",
+                    "the release lock {LOCK_REF} is held by {}; waited {}s. It is taken over once it is older than {}s ([release] lock-stale); if no run is releasing, delete it: gh api -X DELETE repos/{}/git/{LOCK_REF}",
                     describe(&current),
                     settings.wait.as_secs(),
                     settings.stale.as_secs(),
-                    LOCK_REF.trim_start_matches("refs/")
+                    ci.repository.as_deref().unwrap_or("OWNER/NAME"),
                 )));
             }
             if !told {

@@ -136,7 +136,10 @@ impl Transaction {
     /// when the pointer is already at `new` and no run of this release moved it.
     pub fn intend(&mut self, pointer: &Pointer, now: Option<String>, new: &str) -> bool {
         let before = match self.journal.open_flip(pointer) {
-            Some(step) => step.before.clone(),
+            // An earlier run recorded it, and the pointer still shows that run's old or new
+            // value: the recorded old value stands. Moved by something else since: now is old.
+            Some(step) if now == step.before || now == step.after => step.before.clone(),
+            Some(_) => now,
             None if now.as_deref() == Some(new) => return false,
             None => now,
         };
@@ -246,8 +249,25 @@ impl Transaction {
     pub fn undo(&mut self, io: &PointerIo, phase: &str, dry_run: bool) -> Result<Undo> {
         let mut undo = Undo::default();
         for (pointer, before, after) in self.open_flips().into_iter().rev() {
-            let now = io.read(&pointer)?;
             let name = pointer.name();
+            let now = match io.read(&pointer) {
+                Ok(now) => now,
+                // One unreadable pointer must not leave the older ones moved.
+                Err(error) => {
+                    let problem = format!(
+                        "{name} could not be read ({error}); it may still point at {}",
+                        short(Some(&after))
+                    );
+                    tracing::error!("{problem}");
+                    undo.problems.push(problem.clone());
+                    self.steps.push(StepRecord {
+                        target: pointer.target().into(),
+                        action: problem,
+                        dry_run,
+                    });
+                    continue;
+                }
+            };
             let attempted = self
                 .journal
                 .open_flip(&pointer)

@@ -73,7 +73,7 @@ pub fn short(value: Option<&str>) -> String {
     match value {
         None => "nothing".into(),
         Some(v) if v.len() == 40 && v.bytes().all(|b| b.is_ascii_hexdigit()) => v[..12].to_string(),
-        Some(v) if v.starts_with("sha256:") && v.len() > 19 => v[..19].to_string(),
+        Some(v) if v.starts_with("sha256:") && v.len() > 19 => v.get(..19).unwrap_or(v).to_string(),
         Some(v) => v.to_string(),
     }
 }

@@ -41,6 +41,10 @@ pub fn publish(
         // A missing site is found before anything is staged, in a dry run too.
         build::files::inside(&request.workspace, "deploy.docs", &docs.path)?;
     }
+    if config.release.action_image.is_some() && !config.release.floating_tags.is_empty() && !report.plan.prerelease {
+        // An action.yml that cannot point at the image is found before anything is staged.
+        github::action_image::action_yml_at(&request.workspace, &report.plan.commit)?;
+    }
     let lock_settings = LockSettings::from_config(config)?;
     let github_client = if request.dry_run {
         None
@@ -169,6 +173,12 @@ impl Run<'_> {
         for image in &self.images {
             self.oci.stage(image)?;
             self.txn.absorb("stage", self.oci.steps(), &mut from_oci)?;
+        }
+        if !staged.draft {
+            // Published already (a re-run, or a rolled-back release run again): npm and images
+            // were checked above (same content, or refused); nothing will be flipped, so no new
+            // docs or action commit is made.
+            return Ok((staged, None, before));
         }
         self.stage_floating_commit(plan)?;
         let docs = match (&self.config.deploy.docs, &self.github) {
@@ -301,7 +311,7 @@ impl Run<'_> {
                 "committed {} running {reference} on top of {} ({})",
                 github::action_image::ACTION_FILE,
                 plan.tag,
-                &commit[..commit.len().min(12)]
+                commit.get(..12).unwrap_or(&commit)
             ),
         );
         self.floating_commit = Some(commit);
@@ -423,38 +433,54 @@ impl Run<'_> {
                 now.push(value);
             }
         }
-        let pending = pointers.iter().zip(&now).any(|((pointer, new), now)| {
-            now.as_deref() != Some(new)
-                || self
-                    .txn
-                    .journal
-                    .open_flip(pointer)
-                    .is_some_and(|s| s.outcome != crate::txn::journal::Outcome::Done)
-        });
-        if !pending && !staged.draft {
-            self.txn.note(
-                "flip",
-                "journal",
+        if !staged.draft {
+            // Published already: by an earlier run of this release (a re-run finds every pointer
+            // in place), or its pointers were moved since — by a rollback or a later release.
+            // Either way nothing moves and nothing is compensated: that is what `rollback` is for.
+            let elsewhere: Vec<String> = pointers
+                .iter()
+                .zip(&now)
+                .filter(|((_, new), now)| now.as_deref() != Some(new.as_str()))
+                .map(|((pointer, _), _)| pointer.name())
+                .collect();
+            let note = if elsewhere.is_empty() {
                 format!(
                     "{} is released and every pointer is in place; nothing to move",
                     plan.tag
-                ),
-            );
+                )
+            } else {
+                format!(
+                    "{} is published already and {} point elsewhere now (rolled back, or moved by a later release); left alone — release a new version to move them",
+                    plan.tag,
+                    elsewhere.join(", ")
+                )
+            };
+            self.txn.note("flip", "journal", note);
             return host.flip(&plan, &staged, self.config.release.draft);
         }
         if let Some(client) = &self.github {
-            self.lock = Some(Lock::acquire(
+            let lock = Lock::acquire(
                 client,
                 &self.request.ci,
                 &format!("release {}", plan.tag),
                 &plan.commit,
                 lock_settings,
-            )?);
+            )?;
             self.txn.note(
                 "lock",
                 "journal",
                 format!("took the release lock {}", crate::txn::lock::LOCK_REF),
             );
+            self.lock = Some(lock);
+            // Staging took a while and another run may have flipped pointers meanwhile: their
+            // values now are the old values, unless a pointer already shows ours (a registry
+            // sets `latest` by itself on a first publish; an earlier run of this release).
+            for ((pointer, new), before_stage) in pointers.iter().zip(now.iter_mut()) {
+                let fresh = self.io().read(pointer)?;
+                if fresh.as_deref() != Some(new.as_str()) {
+                    *before_stage = fresh;
+                }
+            }
         }
         // Write ahead: every old value is in the journal on the draft before anything moves.
         for ((pointer, new), now) in pointers.iter().zip(now) {
@@ -479,8 +505,11 @@ impl Run<'_> {
         if let Err(error) = moved {
             return Err(self.compensate(host, &staged, error));
         }
-        for package in &self.packages {
-            self.npm.drop_staging_tag(package)?;
+        for package in self.packages.clone() {
+            // Cosmetic: a leftover staging tag hides nothing and must not undo a good release.
+            if let Err(error) = self.npm.drop_staging_tag(&package) {
+                tracing::warn!("{error}");
+            }
         }
         // The journal on the draft already holds every old value: a rollback or a resumed run
         // needs nothing more, so it is not sent again (the file in dist/ has the rest).
@@ -587,8 +616,7 @@ impl Run<'_> {
                 self.txn.path().display()
             )),
             Err(undo_error) => Error::Failed(format!(
-                "{error}; putting the pointers back failed too ({undo_error}); re-run the release to finish it, or run `tamma-release rollback --version {}` — the journal is {}",
-                self.txn.journal.version,
+                "{error}; putting the pointers back failed too ({undo_error}); re-run the release to finish it (it resumes from the journal), or put them back by hand from {} (README \"When a release goes wrong\")",
                 self.txn.path().display()
             )),
         }

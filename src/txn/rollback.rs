@@ -51,6 +51,18 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
         )
     })?;
     let journal = Journal::parse(&journal_bytes, &format!("the {JOURNAL_ASSET} of {tag}"))?;
+    let moves_npm = journal
+        .flips()
+        .iter()
+        .any(|(p, ..)| matches!(p, Pointer::NpmTag { .. }));
+    if moves_npm && request.npm_token.is_none() && !request.dry_run {
+        return Err(Error::input(
+            "npm-token",
+            format!(
+                "rolling back {tag} moves npm dist-tags and deprecates its npm versions: give input npm-token (NPM_TOKEN locally)"
+            ),
+        ));
+    }
     let plan: ReleasePlan = match download(PLAN_ASSET)? {
         Some(bytes) => serde_json::from_slice(&bytes)
             .map_err(|e| Error::Failed(format!("the {PLAN_ASSET} of {tag} is unreadable: {e}")))?,
@@ -95,7 +107,14 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
         if let Err(error) = lock.release() {
             tracing::warn!("the release lock could not be released ({error}); it is taken over once stale");
         }
-        let (steps, _, problems) = done?;
+        // Past this point something may have been written: a user error is no longer "nothing
+        // happened" (exit 2) but a rollback to finish (exit 1).
+        let (steps, _, problems) = done.map_err(|e| match e.exit_status() {
+            crate::error::ExitStatus::Usage => Error::Failed(format!(
+                "the rollback of {tag} stopped after it began: {e}; fix that and run it again — it skips what is done"
+            )),
+            _ => e,
+        })?;
         (steps, problems)
     };
     let from = journal.version.clone();

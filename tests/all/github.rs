@@ -99,11 +99,12 @@ fn release_publishes_once_and_a_rerun_writes_nothing() {
         // The release: draft create, 4 uploads (3 assets and release-plan.json), tag, publish.
         // The transaction: the journal upload, the lock (a tag object and its ref), the unlock.
         assert_eq!(s.writes(), 7 + 4, "{:?}", s.log);
-        // Requests: the release within assets + 6; the transaction adds 8 (the latest release,
-        // the journal looked for and attached, the lock taken, checked and released).
+        // Requests: the release within assets + 6; the transaction adds 9 (the latest release,
+        // read before staging and again under the lock; the journal looked for and attached; the
+        // lock taken, checked and released).
         assert!(
-            s.log.len() <= 4 + 6 + 8,
-            "API requests per release at most assets + 14: {:?}",
+            s.log.len() <= 4 + 6 + 9,
+            "API requests per release at most assets + 15: {:?}",
             s.log
         );
     });

@@ -70,7 +70,10 @@ fn a_held_lock_is_waited_for_then_named_and_nothing_moves() {
         stderr.contains("the release lock refs/tamma-release/lock is held by release v9.9.9 (https://github.com/acme/widget/actions/runs/1)"),
         "{stderr}"
     );
-    assert!(stderr.contains("gh api -X DELETE"), "says how to remove it: {stderr}");
+    assert!(
+        stderr.contains("gh api -X DELETE repos/acme/widget/git/refs/tamma-release/lock"),
+        "says how to remove it: {stderr}"
+    );
     fake.with(|s| {
         assert!(s.releases.iter().all(|r| r.draft), "nothing published");
         assert!(s.tags.is_empty(), "no tag created");

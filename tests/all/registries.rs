@@ -266,23 +266,32 @@ fn images_built_by_the_daemon_are_pushed_by_it() {
 /// with a challenge until it carries the token the token service hands out for the credentials.
 struct TokenRegistry {
     http: MockHttp,
-    /// The manifest served, and whether `latest` was PUT (it reads 404 until then).
-    manifest: std::sync::Arc<std::sync::Mutex<(Vec<u8>, bool)>>,
+    /// The manifest served, and the names (tags, and `digest` once any was PUT) it is under.
+    manifest: Manifest,
 }
 
-/// Answers the registry's manifest routes from [`TokenRegistry::manifest`].
-struct Manifests(std::sync::Arc<std::sync::Mutex<(Vec<u8>, bool)>>);
+type Manifest = std::sync::Arc<std::sync::Mutex<(Vec<u8>, std::collections::BTreeSet<String>)>>;
+
+/// Answers the registry's manifest routes from [`TokenRegistry::manifest`]: a name reads 404
+/// until a manifest was PUT under it, as a registry does.
+struct Manifests(Manifest);
 
 impl wiremock::Respond for Manifests {
     fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
         let mut state = self.0.lock().unwrap();
-        let latest = request.url.path().ends_with("/latest");
+        let name = request.url.path().rsplit('/').next().unwrap_or_default().to_string();
+        let name = if name.starts_with("sha256:") {
+            "digest".to_string()
+        } else {
+            name
+        };
         match request.method.as_str() {
             "PUT" => {
-                state.1 |= latest;
+                state.1.insert(name);
+                state.1.insert("digest".into());
                 wiremock::ResponseTemplate::new(201)
             }
-            _ if latest && !state.1 => wiremock::ResponseTemplate::new(404),
+            _ if !state.1.contains(&name) => wiremock::ResponseTemplate::new(404),
             _ => wiremock::ResponseTemplate::new(200)
                 .insert_header("content-type", "application/vnd.oci.image.manifest.v1+json")
                 .set_body_bytes(state.0.clone()),
@@ -317,7 +326,7 @@ impl TokenRegistry {
                 .and(header("authorization", "Bearer t0ken"))
                 .respond_with(ResponseTemplate::new(200)),
         );
-        let manifest = std::sync::Arc::new(std::sync::Mutex::new((Vec::new(), false)));
+        let manifest: Manifest = Default::default();
         mount(
             Mock::given(path_regex("^/v2/acme/widget/manifests/"))
                 .and(header("authorization", "Bearer t0ken"))

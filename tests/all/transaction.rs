@@ -265,6 +265,16 @@ fn a_failure_at_each_flip_puts_every_channel_back_and_rollback_restores_the_prev
     unique.dedup();
     assert_eq!(unique.len(), assets.len(), "no duplicate asset: {assets:?}");
 
+    // A re-run on a new machine (the journal only on the release) finds it all done.
+    std::fs::remove_dir_all(world.repo.path().join("dist")).unwrap();
+    let writes_before = writes(&world);
+    ok(&release(&world, &["--version", "1.1.0"]));
+    assert_eq!(
+        writes(&world),
+        writes_before,
+        "a re-run of a finished release writes nothing"
+    );
+
     // A dry run of the rollback says what it would do and changes nothing.
     let writes_before = writes(&world);
     let out = rollback(&world, &["--dry-run"]);
@@ -334,6 +344,14 @@ fn a_failure_at_each_flip_puts_every_channel_back_and_rollback_restores_the_prev
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["rollback"]["changed"], false);
     assert_eq!(writes(&world), writes_before, "a second rollback writes nothing");
+    assert_eq!(channels(&world), rolled);
+
+    // Re-running the rolled-back release's workflow does not bring it back.
+    let out = release(&world, &["--version", "1.1.0"]);
+    let stderr = ok(&out);
+    assert!(stderr.contains("is published already and"), "{stderr}");
+    assert!(stderr.contains("left alone"), "{stderr}");
+    assert_eq!(writes(&world), writes_before, "nothing moves forward again");
     assert_eq!(channels(&world), rolled);
 }
 

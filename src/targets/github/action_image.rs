@@ -49,6 +49,23 @@ pub fn rewrite_action_yml(text: &str, reference: &str) -> Result<String> {
     Ok(text)
 }
 
+/// The tree of `commit` and its action.yml, checked to be a Docker action whose image can be
+/// rewritten — before anything is staged, and in a dry run.
+pub fn action_yml_at(workspace: &std::path::Path, commit: &str) -> Result<(String, String)> {
+    let repo = crate::plan::git::GitRepo::discover(workspace)?;
+    let (tree, content) = repo.file_at(commit, ACTION_FILE)?;
+    let content = content.ok_or_else(|| {
+        Error::input(
+            "release.action-image",
+            format!("the release commit has no {ACTION_FILE} at the repository root"),
+        )
+    })?;
+    let text = String::from_utf8(content)
+        .map_err(|_| Error::input("release.action-image", format!("{ACTION_FILE} is not UTF-8")))?;
+    rewrite_action_yml(&text, "check@sha256:0")?;
+    Ok((tree, text))
+}
+
 /// Commits the release's action.yml rewritten to `reference`, on top of the release commit, and
 /// returns the new commit. Its author and committer time is the release commit's, so a re-run
 /// makes the very same commit.
@@ -58,16 +75,7 @@ pub fn stage_action_commit(
     plan: &ReleasePlan,
     reference: &str,
 ) -> Result<String> {
-    let repo = crate::plan::git::GitRepo::discover(workspace)?;
-    let (tree, content) = repo.file_at(&plan.commit, ACTION_FILE)?;
-    let content = content.ok_or_else(|| {
-        Error::input(
-            "release.action-image",
-            format!("the release commit has no {ACTION_FILE} at the repository root"),
-        )
-    })?;
-    let text = String::from_utf8(content)
-        .map_err(|_| Error::input("release.action-image", format!("{ACTION_FILE} is not UTF-8")))?;
+    let (tree, text) = action_yml_at(workspace, &plan.commit)?;
     let rewritten = rewrite_action_yml(&text, reference)?;
     let blob = client.create_blob(rewritten.as_bytes())?;
     let what = "writing the action commit";

@@ -131,15 +131,17 @@ impl GitHubClient {
             Some(&json!({"ref": reference, "sha": object})),
         ) {
             Ok(_) => Ok(Ok(object)),
-            Err(HttpError::Status { status: 422, .. }) => match self.read_lock(reference)? {
-                Some(current) => Ok(Err(current)),
-                // Released between our try and our look: the caller tries again.
-                None => Ok(Err(LockHolder {
-                    object: String::new(),
-                    holder: "nobody (released just now)".into(),
-                    since: now.to_string(),
-                })),
-            },
+            Err(HttpError::Status { status: 422, body }) if body.to_ascii_lowercase().contains("exist") => {
+                match self.read_lock(reference)? {
+                    Some(current) => Ok(Err(current)),
+                    // Released between our try and our look: the caller tries again.
+                    None => Ok(Err(LockHolder {
+                        object: String::new(),
+                        holder: "nobody (released just now)".into(),
+                        since: now.to_string(),
+                    })),
+                }
+            }
             Err(e) => Err(self.explained(&what, e)),
         }
     }
