@@ -384,10 +384,19 @@ impl OciTarget {
                 let (Some(media_type), Some(digest)) = (top["mediaType"].as_str(), top["digest"].as_str()) else {
                     return Err(Error::Failed(format!("{} lists no manifest", index_path.display())));
                 };
-                // A re-run finds the version there already: nothing to send.
-                if self.read_tag(&image.repository, &image.version)?.as_deref() == Some(digest) {
-                    self.record(format!("{target} is already on the registry ({digest})"));
-                    return Ok(());
+                // A re-run finds the version there already: nothing to send. Another image under
+                // the same version is refused, as npm refuses a version with other content.
+                match self.read_tag(&image.repository, &image.version)? {
+                    Some(theirs) if theirs == digest => {
+                        self.record(format!("{target} is already on the registry ({digest})"));
+                        return Ok(());
+                    }
+                    Some(theirs) => {
+                        return Err(Error::Failed(format!(
+                            "{target} is already on the registry as {theirs}, not {digest}; a released version's image does not change — release another version"
+                        )));
+                    }
+                    None => {}
                 }
                 self.push_tree(
                     &format!("{}:{}", image.repository, image.version),

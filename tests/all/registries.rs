@@ -227,6 +227,22 @@ fn images_from_layouts_are_pushed_then_channel_tags_move() {
         report["pointers"][0]["pointer"],
         format!("{}/acme/widget:latest", registry.host)
     );
+    // Another image under a released version is refused before any pointer moves.
+    std::fs::remove_dir_all(repo.path().join("image")).unwrap();
+    tamma_release::build::oci::write_test_layout(&repo.path().join("image"), "hello.txt", b"tampered\n").unwrap();
+    let out = release(&repo, &fake, "", &[], &["--version", "1.1.0"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("a released version's image does not change"),
+        "{stderr}"
+    );
+    assert_eq!(
+        registry.digest("acme/widget", "1.1.0").as_deref(),
+        Some(second.as_str())
+    );
+    std::fs::remove_dir_all(repo.path().join("image")).unwrap();
+    tamma_release::build::oci::write_test_layout(&repo.path().join("image"), "hello.txt", b"hello again\n").unwrap();
     // A prerelease leaves latest alone.
     repo.commit("b", "feat: rc");
     ok(&release(&repo, &fake, "", &[], &["--version", "1.2.0-rc.0"]));
