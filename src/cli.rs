@@ -114,10 +114,21 @@ pub struct ReleaseArgs {
     /// (downloaded with actions/download-artifact) and build the artifacts without a platform.
     #[arg(long, value_name = "DIR", num_args = 1..)]
     pub merge: Vec<PathBuf>,
-    /// Token for the GitHub API (needs contents: write to publish).
+    /// Tokens and credentials.
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+    /// Key that signs the staging deploy webhook.
+    #[arg(long, value_name = "SECRET", env = "DEPLOY_SECRET", hide_env_values = true)]
+    pub deploy_secret: Option<String>,
+}
+
+/// The tokens `release` and `rollback` both take (from the environment by default).
+#[derive(Debug, Args)]
+pub struct CredentialArgs {
+    /// Token for the GitHub API (needs contents: write to publish or roll back).
     #[arg(long, value_name = "TOKEN", env = "GITHUB_TOKEN", hide_env_values = true)]
     pub github_token: Option<String>,
-    /// Token for the npm registry.
+    /// Token for the npm registry (publish, move dist-tags, deprecate).
     #[arg(long, value_name = "TOKEN", env = "NPM_TOKEN", hide_env_values = true)]
     pub npm_token: Option<String>,
     /// User for the container registry.
@@ -126,9 +137,6 @@ pub struct ReleaseArgs {
     /// Password or token for the container registry.
     #[arg(long, value_name = "PASSWORD", env = "REGISTRY_PASSWORD", hide_env_values = true)]
     pub registry_password: Option<String>,
-    /// Key that signs the staging deploy webhook.
-    #[arg(long, value_name = "SECRET", env = "DEPLOY_SECRET", hide_env_values = true)]
-    pub deploy_secret: Option<String>,
     /// A Slack incoming-webhook URL to notify.
     #[arg(long, value_name = "URL", env = "SLACK_WEBHOOK", hide_env_values = true)]
     pub slack_webhook: Option<String>,
@@ -153,21 +161,9 @@ pub struct RollbackArgs {
     /// Also write the outputs to FILE in $GITHUB_OUTPUT format.
     #[arg(long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
-    /// Token for the GitHub API (needs contents: write, deployments: write).
-    #[arg(long, value_name = "TOKEN", env = "GITHUB_TOKEN", hide_env_values = true)]
-    pub github_token: Option<String>,
-    /// Token for the npm registry (to move dist-tags and deprecate).
-    #[arg(long, value_name = "TOKEN", env = "NPM_TOKEN", hide_env_values = true)]
-    pub npm_token: Option<String>,
-    /// User for the container registry.
-    #[arg(long, value_name = "USER", env = "REGISTRY_USERNAME")]
-    pub registry_username: Option<String>,
-    /// Password or token for the container registry.
-    #[arg(long, value_name = "PASSWORD", env = "REGISTRY_PASSWORD", hide_env_values = true)]
-    pub registry_password: Option<String>,
-    /// A Slack incoming-webhook URL to notify.
-    #[arg(long, value_name = "URL", env = "SLACK_WEBHOOK", hide_env_values = true)]
-    pub slack_webhook: Option<String>,
+    /// Tokens and credentials.
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
 }
 
 /// `checksum` flags.

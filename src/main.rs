@@ -53,6 +53,17 @@ fn common_options(common: &cli::CommonArgs) -> Options {
     }
 }
 
+fn credential_options(credentials: &cli::CredentialArgs) -> Options {
+    Options {
+        github_token: credentials.github_token.clone().and_then(Secret::new),
+        npm_token: credentials.npm_token.clone().and_then(Secret::new),
+        registry_username: credentials.registry_username.clone(),
+        registry_password: credentials.registry_password.clone().and_then(Secret::new),
+        slack_webhook: credentials.slack_webhook.clone().and_then(Secret::new),
+        ..Options::default()
+    }
+}
+
 fn run_cli(command: Command, options: Options, common: &cli::CommonArgs, cli: &Cli, env: &Env) -> ExitStatus {
     run_with_sinks(command, options, (&common.summary_file, &common.output_file), cli, env)
 }
@@ -113,13 +124,8 @@ fn main() -> ExitCode {
                 stages: args.stages.clone(),
                 partial: args.partial.clone(),
                 merge: (!args.merge.is_empty()).then(|| args.merge.clone()),
-                github_token: args.github_token.clone().and_then(Secret::new),
-                npm_token: args.npm_token.clone().and_then(Secret::new),
-                registry_username: args.registry_username.clone(),
-                registry_password: args.registry_password.clone().and_then(Secret::new),
                 deploy_secret: args.deploy_secret.clone().and_then(Secret::new),
-                slack_webhook: args.slack_webhook.clone().and_then(Secret::new),
-                ..common_options(&args.common)
+                ..credential_options(&args.credentials).or(common_options(&args.common))
             };
             run_cli(Command::Release, options, &args.common, &cli, &env)
         }
@@ -128,13 +134,8 @@ fn main() -> ExitCode {
                 dry_run: args.dry_run.then_some(true),
                 version: args.version.clone(),
                 config: args.config.clone(),
-                github_token: args.github_token.clone().and_then(Secret::new),
-                npm_token: args.npm_token.clone().and_then(Secret::new),
-                registry_username: args.registry_username.clone(),
-                registry_password: args.registry_password.clone().and_then(Secret::new),
-                slack_webhook: args.slack_webhook.clone().and_then(Secret::new),
                 rollback: true,
-                ..Options::default()
+                ..credential_options(&args.credentials)
             };
             run_with_sinks(
                 Command::Rollback,

@@ -47,25 +47,6 @@ impl Transaction {
         Ok(txn)
     }
 
-    /// A stand-in while the real transaction is lent out.
-    fn detached() -> Transaction {
-        Transaction {
-            journal: Journal {
-                format: journal::FORMAT,
-                version: String::new(),
-                tag: String::new(),
-                commit: String::new(),
-                prerelease: false,
-                runs: 0,
-                steps: Vec::new(),
-                deployments: Vec::new(),
-            },
-            path: PathBuf::new(),
-            dry_run: true,
-            steps: Vec::new(),
-        }
-    }
-
     /// A transaction that rolls back `journal`, writing its record to `path`.
     pub fn for_rollback(journal: Journal, path: &Path, dry_run: bool) -> Transaction {
         Transaction {

@@ -41,10 +41,18 @@ pub fn publish(
         // A missing site is found before anything is staged, in a dry run too.
         build::files::inside(&request.workspace, "deploy.docs", &docs.path)?;
     }
-    if config.release.action_image.is_some() && !config.release.floating_tags.is_empty() && !report.plan.prerelease {
-        // An action.yml that cannot point at the image is found before anything is staged.
-        github::action_image::action_yml_at(&request.workspace, &report.plan.commit)?;
-    }
+    // An action.yml that cannot point at the image is found before anything is staged; the
+    // file read here is the one the action commit is made from.
+    let action_yml =
+        if config.release.action_image.is_some() && !config.release.floating_tags.is_empty() && !report.plan.prerelease
+        {
+            Some(github::action_image::action_yml_at(
+                &request.workspace,
+                &report.plan.commit,
+            )?)
+        } else {
+            None
+        };
     let lock_settings = LockSettings::from_config(config)?;
     let github_client = if request.dry_run {
         None
@@ -72,6 +80,7 @@ pub fn publish(
         )?,
         lock: None,
         floating_commit: None,
+        action_yml,
     };
     let mut assets = release_assets(request, report);
     if !request.dry_run {
@@ -116,6 +125,8 @@ struct Run<'r> {
     lock: Option<Lock>,
     /// The commit the floating tags move to (the release commit, or the action commit on it).
     floating_commit: Option<String>,
+    /// The release commit's tree and action.yml, with `[release] action-image`.
+    action_yml: Option<(String, String)>,
 }
 
 impl Run<'_> {
@@ -283,7 +294,14 @@ impl Run<'_> {
         if self.config.release.floating_tags.is_empty() || plan.prerelease || self.config.release.draft {
             return Ok(());
         }
-        let Some(image) = self.config.release.action_image.clone().map(|i| i.to_ascii_lowercase()) else {
+        let (Some(image), Some((tree, action_yml))) = (
+            self.config
+                .release
+                .action_image
+                .as_ref()
+                .map(|i| i.to_ascii_lowercase()),
+            self.action_yml.clone(),
+        ) else {
             self.floating_commit = Some(plan.commit.clone());
             return Ok(());
         };
@@ -303,7 +321,7 @@ impl Run<'_> {
             .read_tag(&image, &plan.version)?
             .ok_or_else(|| Error::Failed(format!("{image}:{} is not on the registry after staging", plan.version)))?;
         let reference = format!("{image}@{digest}");
-        let commit = github::action_image::stage_action_commit(client, &self.request.workspace, plan, &reference)?;
+        let commit = github::action_image::stage_action_commit(client, plan, &tree, &action_yml, &reference)?;
         self.txn.note(
             "stage",
             "git-tag",
@@ -527,10 +545,12 @@ impl Run<'_> {
 
     /// Runs `f` with the transaction and the pointer I/O borrowed side by side.
     fn with_io<T>(&mut self, f: impl FnOnce(&mut Transaction, &PointerIo) -> Result<T>) -> Result<T> {
-        let mut txn = std::mem::replace(&mut self.txn, Transaction::detached());
-        let result = f(&mut txn, &self.io());
-        self.txn = txn;
-        result
+        let io = PointerIo {
+            npm: &self.npm,
+            oci: &self.oci,
+            github: self.github.as_ref(),
+        };
+        f(&mut self.txn, &io)
     }
 
     /// Records the docs deployment, deploys staging and polls its smoke check.

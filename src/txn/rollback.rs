@@ -273,16 +273,14 @@ impl Context<'_> {
             }
             seen.push(package.clone());
             let version = &self.journal.version;
-            let already = self
-                .io
-                .npm
-                .deprecation(registry, package, version)?
-                .is_some_and(|m| m == deprecation);
-            if already {
+            // `deprecate` reads the packument itself and writes only when the message differs.
+            let changes = if dry_run {
+                self.io.npm.deprecation(registry, package, version)?.as_deref() != Some(deprecation.as_str())
+            } else {
+                self.io.npm.deprecate(registry, package, version, &deprecation)?
+            };
+            if !changes {
                 continue;
-            }
-            if !dry_run {
-                self.io.npm.deprecate(registry, package, version, &deprecation)?;
             }
             steps.push(step(
                 "npm",

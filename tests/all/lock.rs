@@ -5,7 +5,6 @@
 use std::process::Output;
 
 use serde_json::json;
-use tamma_release::action::spec::INPUTS;
 
 use crate::support::github::{FakeGitHub, REPO, TOKEN};
 use crate::support::mock::MockHttp;
@@ -143,40 +142,12 @@ fn two_runs_of_one_release_at_once_publish_it_once() {
 
 /// Runs the action as the runner would for a `workflow_dispatch` with these form inputs.
 fn dispatch(repo: &TestRepo, fake: &FakeGitHub, form: serde_json::Value) -> (Output, String, String) {
-    let files = tempfile::tempdir().unwrap();
-    let path = |name: &str| files.path().join(name);
-    std::fs::write(path("event.json"), json!({"inputs": form}).to_string()).unwrap();
-    std::fs::write(path("output"), "").unwrap();
-    std::fs::write(path("summary"), "").unwrap();
-    let mut cmd = tamma(&["action"]);
-    for input in INPUTS {
-        let value = match input.name {
-            "github-token" => TOKEN,
-            "command" => "rollback",
-            _ => input.default,
-        };
-        cmd.env(format!("INPUT_{}", input.name.to_uppercase()), value);
-    }
-    let out = cmd
-        .current_dir(files.path())
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_WORKSPACE", repo.path())
-        .env("GITHUB_EVENT_NAME", "workflow_dispatch")
-        .env("GITHUB_EVENT_PATH", path("event.json"))
-        .env("GITHUB_REF", "refs/heads/main")
-        .env("GITHUB_OUTPUT", path("output"))
-        .env("GITHUB_STEP_SUMMARY", path("summary"))
-        .env("GITHUB_REPOSITORY", REPO)
-        .env("GITHUB_API_URL", &fake.uri)
-        .env("GITHUB_SERVER_URL", "https://github.com")
-        .env("GITHUB_RUN_ID", "99")
-        .env("GITHUB_RUN_ATTEMPT", "1")
-        .output()
-        .unwrap();
-    (
-        out,
-        std::fs::read_to_string(path("output")).unwrap(),
-        std::fs::read_to_string(path("summary")).unwrap(),
+    fake.action(
+        repo.path(),
+        "workflow_dispatch",
+        "refs/heads/main",
+        &json!({ "inputs": form }),
+        &[("command", "rollback")],
     )
 }
 

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use tamma_release::action::spec::INPUTS;
 
 use crate::support::github::{FakeGitHub, REPO, TOKEN};
 use crate::support::registries::Registry;
@@ -137,47 +136,19 @@ fn publish_job(
     )
     .unwrap();
 
-    let files = tempfile::tempdir().unwrap();
-    let path = |name: &str| files.path().join(name);
-    std::fs::write(
-        path("event.json"),
-        serde_json::json!({"ref": format!("refs/tags/{tag}")}).to_string(),
-    )
-    .unwrap();
-    std::fs::write(path("output"), "").unwrap();
-    std::fs::write(path("summary"), "").unwrap();
-    let mut cmd = tamma(&["action"]);
-    for input in INPUTS {
-        let value = match input.name {
-            "github-token" => TOKEN,
-            "config" => CONFIG,
-            "merge" => "partials/*",
-            "dry-run" if dry_run => "true",
-            _ => input.default,
-        };
-        cmd.env(format!("INPUT_{}", input.name.to_uppercase()), value);
-    }
-    let out = cmd
-        .current_dir(files.path())
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_WORKSPACE", dir)
-        .env("GITHUB_EVENT_NAME", "push")
-        .env("GITHUB_EVENT_PATH", path("event.json"))
-        .env("GITHUB_REF", format!("refs/tags/{tag}"))
-        .env("GITHUB_OUTPUT", path("output"))
-        .env("GITHUB_STEP_SUMMARY", path("summary"))
-        .env("GITHUB_REPOSITORY", REPO)
-        .env("GITHUB_API_URL", &fake.uri)
-        .env("GITHUB_SERVER_URL", "https://github.com")
-        .env("GITHUB_RUN_ID", "7")
-        .env("GITHUB_RUN_ATTEMPT", "1")
-        .output()
-        .unwrap();
+    let (out, outputs, summary) = fake.action(
+        dir,
+        "push",
+        &format!("refs/tags/{tag}"),
+        &serde_json::json!({ "ref": format!("refs/tags/{tag}") }),
+        &[
+            ("config", CONFIG),
+            ("merge", "partials/*"),
+            ("dry-run", if dry_run { "true" } else { "" }),
+        ],
+    );
     ok(&out);
-    (
-        parse_file_command(&std::fs::read_to_string(path("output")).unwrap()).unwrap(),
-        std::fs::read_to_string(path("summary")).unwrap(),
-    )
+    (parse_file_command(&outputs).unwrap(), summary)
 }
 
 fn ship(repo: &TestRepo, fake: &FakeGitHub, version: &str) -> (std::collections::BTreeMap<String, String>, String) {

@@ -66,17 +66,17 @@ pub fn action_yml_at(workspace: &std::path::Path, commit: &str) -> Result<(Strin
     Ok((tree, text))
 }
 
-/// Commits the release's action.yml rewritten to `reference`, on top of the release commit, and
-/// returns the new commit. Its author and committer time is the release commit's, so a re-run
-/// makes the very same commit.
+/// Commits `action_yml` (from the release commit, whose tree is `tree`; see [`action_yml_at`])
+/// rewritten to `reference`, on top of the release commit, and returns the new commit. Its author
+/// and committer time is the release commit's, so a re-run makes the very same commit.
 pub fn stage_action_commit(
     client: &GitHubClient,
-    workspace: &std::path::Path,
     plan: &ReleasePlan,
+    tree: &str,
+    action_yml: &str,
     reference: &str,
 ) -> Result<String> {
-    let (tree, text) = action_yml_at(workspace, &plan.commit)?;
-    let rewritten = rewrite_action_yml(&text, reference)?;
+    let rewritten = rewrite_action_yml(action_yml, reference)?;
     let blob = client.create_blob(rewritten.as_bytes())?;
     let what = "writing the action commit";
     let tree = client

@@ -335,27 +335,22 @@ impl Router {
                 state.releases.push(release.clone());
                 ResponseTemplate::new(201).set_body_json(state.release_json(&release))
             }
-            ("POST", "/git/refs") if body["ref"].as_str().is_some_and(|r| r.starts_with("refs/heads/")) => {
-                let branch = body["ref"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .trim_start_matches("refs/heads/")
-                    .to_string();
-                if state.branches.contains_key(&branch) {
+            ("POST", "/git/refs") => {
+                // Branches, tags and other refs (the lock) each in their own map, as git keeps them.
+                let full = body["ref"].as_str().unwrap_or_default().to_string();
+                let sha = body["sha"].as_str().unwrap_or_default().to_string();
+                let (refs, name) = if let Some(branch) = full.strip_prefix("refs/heads/") {
+                    (&mut state.branches, branch)
+                } else if let Some(tag) = full.strip_prefix("refs/tags/") {
+                    (&mut state.tags, tag)
+                } else {
+                    (&mut state.refs, full.trim_start_matches("refs/"))
+                };
+                if refs.contains_key(name) {
                     return already_exists("Reference");
                 }
-                state
-                    .branches
-                    .insert(branch, body["sha"].as_str().unwrap_or_default().to_string());
-                ResponseTemplate::new(201).set_body_json(json!({"ref": body["ref"]}))
-            }
-            ("POST", "/git/refs") if !body["ref"].as_str().is_some_and(|r| r.starts_with("refs/tags/")) => {
-                let name = body["ref"].as_str().unwrap_or_default().trim_start_matches("refs/").to_string();
-                if state.refs.contains_key(&name) {
-                    return already_exists("Reference");
-                }
-                state.refs.insert(name, body["sha"].as_str().unwrap_or_default().to_string());
-                ResponseTemplate::new(201).set_body_json(json!({"ref": body["ref"]}))
+                refs.insert(name.to_string(), sha);
+                ResponseTemplate::new(201).set_body_json(json!({"ref": full}))
             }
             ("GET", "/deployments") => {
                 let wanted = request.url.query_pairs().find(|(k, _)| k == "ref").map(|(_, v)| v.into_owned());
@@ -424,20 +419,6 @@ impl Router {
                     ),
                     None => not_found(),
                 }
-            }
-            ("POST", "/git/refs") => {
-                let tag = body["ref"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .trim_start_matches("refs/tags/")
-                    .to_string();
-                if state.tags.contains_key(&tag) {
-                    return already_exists("Reference");
-                }
-                state
-                    .tags
-                    .insert(tag, body["sha"].as_str().unwrap_or_default().to_string());
-                ResponseTemplate::new(201).set_body_json(json!({"ref": body["ref"]}))
             }
             ("POST", "/git/blobs") => {
                 let bytes = base64_decode(body["content"].as_str().unwrap_or_default());
@@ -676,6 +657,55 @@ impl FakeGitHub {
             .env("GITHUB_REPOSITORY", REPO)
             .env("GITHUB_TOKEN", TOKEN);
         cmd
+    }
+
+    /// `tamma-release action` as the runner starts this repository's action against this fake:
+    /// every declared input at its action.yml default unless `inputs` names it (github-token is
+    /// the fake's), `GITHUB_*` for an `event_name` event on `git_ref` with `event` as its
+    /// payload. Returns the process output, the `$GITHUB_OUTPUT` file and the job summary.
+    pub fn action(
+        &self,
+        workspace: &std::path::Path,
+        event_name: &str,
+        git_ref: &str,
+        event: &Value,
+        inputs: &[(&str, &str)],
+    ) -> (std::process::Output, String, String) {
+        let files = tempfile::tempdir().unwrap();
+        let path = |name: &str| files.path().join(name);
+        std::fs::write(path("event.json"), event.to_string()).unwrap();
+        std::fs::write(path("output"), "").unwrap();
+        std::fs::write(path("summary"), "").unwrap();
+        let mut cmd = crate::support::tamma(&["action"]);
+        for input in tamma_release::action::spec::INPUTS {
+            let given = inputs.iter().find(|(name, _)| *name == input.name).map(|(_, v)| *v);
+            let value = match input.name {
+                "github-token" => given.unwrap_or(TOKEN),
+                _ => given.unwrap_or(input.default),
+            };
+            cmd.env(format!("INPUT_{}", input.name.to_uppercase()), value);
+        }
+        let out = cmd
+            .current_dir(files.path())
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_WORKSPACE", workspace)
+            .env("GITHUB_EVENT_NAME", event_name)
+            .env("GITHUB_EVENT_PATH", path("event.json"))
+            .env("GITHUB_REF", git_ref)
+            .env("GITHUB_OUTPUT", path("output"))
+            .env("GITHUB_STEP_SUMMARY", path("summary"))
+            .env("GITHUB_REPOSITORY", REPO)
+            .env("GITHUB_API_URL", &self.uri)
+            .env("GITHUB_SERVER_URL", "https://github.com")
+            .env("GITHUB_RUN_ID", "7")
+            .env("GITHUB_RUN_ATTEMPT", "1")
+            .output()
+            .unwrap();
+        (
+            out,
+            std::fs::read_to_string(path("output")).unwrap(),
+            std::fs::read_to_string(path("summary")).unwrap(),
+        )
     }
 
     pub fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
