@@ -6,7 +6,13 @@
 //! the server did not act; an exhausted primary limit is waited for only when the reset is near;
 //! writes are paced; connects and idle reads time out. TLS is rustls with the Mozilla roots
 //! compiled in (the container image has no CA bundle).
+//!
+//! Every server answer is untrusted: no wait it asks for is longer than [`HttpPolicy::max_wait`]
+//! (a longer one fails the run, naming the wait and how to re-run), and no body is read past a
+//! cap ([`read_body`]; error bodies: [`MAX_ERROR_BODY`]), so neither a huge `retry-after` nor a
+//! gigabyte error page can stall or exhaust the job.
 
+use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -24,13 +30,22 @@ pub struct HttpPolicy {
     pub rate_limit_wait: Duration,
     /// Minimum time between two write requests (POST/PATCH/PUT/DELETE).
     pub write_interval: Duration,
-    /// Wait for an exhausted primary rate limit only if it resets within this.
-    pub max_reset_wait: Duration,
+    /// The longest wait a server may ask for (`retry-after`, a rate limit's reset); a longer one
+    /// fails the request instead of stalling the job.
+    pub max_wait: Duration,
     /// Connect timeout.
     pub connect_timeout: Duration,
     /// Timeout for a whole request without progress.
     pub read_timeout: Duration,
+    /// How to run again, named when the policy gives up on a long wait (e.g. the workflow run's
+    /// URL); `None` locally.
+    pub rerun: Option<String>,
 }
+
+/// The most of an error answer that is read (GitHub's message fits many times over).
+pub const MAX_ERROR_BODY: u64 = 16 * 1024;
+/// The most of a JSON answer that is read (API objects, listings, journals, tokens).
+pub const MAX_JSON: u64 = 8 << 20;
 
 impl Default for HttpPolicy {
     fn default() -> Self {
@@ -39,9 +54,10 @@ impl Default for HttpPolicy {
             backoff: Duration::from_secs(1),
             rate_limit_wait: Duration::from_secs(60),
             write_interval: Duration::from_secs(1),
-            max_reset_wait: Duration::from_secs(300),
+            max_wait: Duration::from_secs(300),
             connect_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(600),
+            rerun: None,
         }
     }
 }
@@ -62,7 +78,27 @@ pub enum HttpError {
     RateLimited {
         /// `x-ratelimit-reset`.
         reset: u64,
+        /// How to run again ([`HttpPolicy::rerun`]).
+        rerun: Option<String>,
     },
+    /// The server asked to wait longer than [`HttpPolicy::max_wait`].
+    TooLongWait {
+        /// The wait asked for, in seconds.
+        asked: u64,
+        /// The most this run waits, in seconds.
+        max: u64,
+        /// How to run again ([`HttpPolicy::rerun`]).
+        rerun: Option<String>,
+    },
+    /// A 2xx answer that is not what the endpoint answers: not JSON, too large, cut off.
+    Unexpected(String),
+}
+
+fn rerun_hint(rerun: &Option<String>) -> String {
+    match rerun {
+        Some(run) => format!("; re-run {run} then (it resumes where this one stopped)"),
+        None => "; run again then (it resumes where this one stopped)".into(),
+    }
 }
 
 impl std::fmt::Display for HttpError {
@@ -72,13 +108,21 @@ impl std::fmt::Display for HttpError {
                 write!(f, "HTTP {status}: {}", body.chars().take(500).collect::<String>())
             }
             HttpError::Transport(e) => write!(f, "connection failed: {e}"),
-            HttpError::RateLimited { reset } => {
+            HttpError::RateLimited { reset, rerun } => {
                 write!(
                     f,
-                    "the API rate limit is used up until {} UTC",
-                    crate::dates::iso_time(*reset as i64)
+                    "the API rate limit is used up until {} UTC{}",
+                    crate::dates::iso_time(*reset as i64),
+                    rerun_hint(rerun)
                 )
             }
+            HttpError::TooLongWait { asked, max, rerun } => write!(
+                f,
+                "the server asks to wait {asked} s before the next request (retry-after), longer than this run waits ({max} s); that is after {} UTC{}",
+                crate::dates::iso_time(now_epoch().saturating_add(*asked).min(i64::MAX as u64) as i64),
+                rerun_hint(rerun)
+            ),
+            HttpError::Unexpected(e) => write!(f, "unexpected answer: {e}"),
         }
     }
 }
@@ -93,6 +137,64 @@ pub struct Http {
 
 fn now_epoch() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// `Retry-After` as a wait: delta-seconds or an HTTP date (RFC 9110 §10.2.3); `None` otherwise.
+pub fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    if value.bytes().all(|b| b.is_ascii_digit()) && !value.is_empty() {
+        return Some(Duration::MAX);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// The `rel="next"` URL of a `Link` header (RFC 8288), as GitHub paginates lists.
+pub fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get_all("link")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|part| {
+            let (target, params) = part.trim().split_once(';')?;
+            let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+            params
+                .split(';')
+                .any(|p| {
+                    let p = p.trim().replace(' ', "");
+                    p == "rel=\"next\"" || p == "rel=next"
+                })
+                .then(|| target.to_string())
+        })
+}
+
+/// Reads a success body of at most `limit` bytes; a larger one (by `content-length`, or by what
+/// arrives) is an error, not an allocation.
+pub fn read_body(response: Response, limit: u64) -> Result<Vec<u8>, HttpError> {
+    let too_large = || HttpError::Unexpected(format!("the answer is larger than {} KiB", limit / 1024));
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    response
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| HttpError::Transport(e.to_string()))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// The first `limit` bytes of a body, as text; the rest is never read.
+pub fn read_prefix(response: Response, limit: u64) -> String {
+    let mut bytes = Vec::new();
+    let _ = response.take(limit).read_to_end(&mut bytes);
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 fn jitter(base: Duration) -> Duration {
@@ -137,6 +239,11 @@ impl Http {
         &self.client
     }
 
+    /// The policy this client follows.
+    pub fn policy(&self) -> &HttpPolicy {
+        &self.policy
+    }
+
     fn pace(&self, method: &Method) {
         if *method == Method::GET || *method == Method::HEAD {
             return;
@@ -172,10 +279,12 @@ impl Http {
             let response = match build().send() {
                 Ok(response) => response,
                 Err(e) => {
+                    // reqwest's message names the URL, which may carry a webhook's secret.
+                    let e = e.without_url();
                     if idempotent && !last {
                         tracing::warn!("{method} failed ({e}); retrying in {:?}", backoff);
                         std::thread::sleep(jitter(backoff));
-                        backoff *= 2;
+                        backoff = backoff.saturating_mul(2);
                         continue;
                     }
                     return Err(HttpError::Transport(e.to_string()));
@@ -192,16 +301,19 @@ impl Http {
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string)
             };
-            let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+            let retry_after = header("retry-after").and_then(|v| retry_after(&v));
             let remaining = header("x-ratelimit-remaining");
-            let reset = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok());
-            let body = response.text().unwrap_or_default();
+            let reset = header("x-ratelimit-reset").and_then(|v| v.trim().parse::<u64>().ok());
+            let body = read_prefix(response, MAX_ERROR_BODY);
             if status == 403 || status == 429 {
                 if remaining.as_deref() == Some("0") && retry_after.is_none() {
                     let reset = reset.unwrap_or(now_epoch() + 60);
-                    let wait = Duration::from_secs(reset.saturating_sub(now_epoch()) + 1);
-                    if wait > self.policy.max_reset_wait || last {
-                        return Err(HttpError::RateLimited { reset });
+                    let wait = Duration::from_secs(reset.saturating_sub(now_epoch()).saturating_add(1));
+                    if wait > self.policy.max_wait || last {
+                        return Err(HttpError::RateLimited {
+                            reset,
+                            rerun: self.policy.rerun.clone(),
+                        });
                     }
                     tracing::warn!(
                         "the API rate limit is used up; waiting {}s for it to reset",
@@ -214,20 +326,67 @@ impl Http {
                     retry_after.is_some() || status == 429 || body.to_ascii_lowercase().contains("rate limit");
                 if secondary && !last {
                     let wait = retry_after
-                        .map_or(self.policy.rate_limit_wait, Duration::from_secs)
+                        .unwrap_or(self.policy.rate_limit_wait)
                         .max(Duration::from_millis(1));
+                    if wait > self.policy.max_wait {
+                        return Err(HttpError::TooLongWait {
+                            asked: wait.as_secs(),
+                            max: self.policy.max_wait.as_secs(),
+                            rerun: self.policy.rerun.clone(),
+                        });
+                    }
                     tracing::warn!("rate limited (HTTP {status}); waiting {}s as asked", wait.as_secs_f64());
                     std::thread::sleep(wait);
                     continue;
                 }
             }
             if status >= 500 && idempotent && !last {
-                tracing::warn!("{method} answered {status}; retrying in {:?}", backoff);
-                std::thread::sleep(jitter(backoff));
-                backoff *= 2;
+                let wait = retry_after.unwrap_or(backoff);
+                if wait > self.policy.max_wait {
+                    return Err(HttpError::TooLongWait {
+                        asked: wait.as_secs(),
+                        max: self.policy.max_wait.as_secs(),
+                        rerun: self.policy.rerun.clone(),
+                    });
+                }
+                tracing::warn!("{method} answered {status}; retrying in {:?}", wait);
+                std::thread::sleep(jitter(wait));
+                backoff = backoff.saturating_mul(2).min(self.policy.max_wait);
                 continue;
             }
             return Err(HttpError::Status { status, body });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(retry_after(" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after("99999999999999999999999"), Some(Duration::MAX));
+        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(retry_after("soon"), None);
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3600));
+        assert!(retry_after(&later).unwrap() > Duration::from_secs(3500));
+    }
+
+    #[test]
+    fn next_links() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "link",
+            "<https://api.github.com/repositories/1/releases?per_page=100&page=2>; rel=\"next\", <https://api.github.com/repositories/1/releases?per_page=100&page=5>; rel=\"last\""
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            next_link(&headers).as_deref(),
+            Some("https://api.github.com/repositories/1/releases?per_page=100&page=2")
+        );
+        headers.insert("link", "<https://x/?page=1>; rel=\"prev\"".parse().unwrap());
+        assert_eq!(next_link(&headers), None);
     }
 }

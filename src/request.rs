@@ -274,6 +274,7 @@ impl ReleaseRequest {
             registry: crate::targets::oci::Credentials {
                 username: options.registry_username,
                 password: options.registry_password,
+                registry: None,
             },
             deploy_secret: options.deploy_secret,
             slack_webhook: options.slack_webhook,

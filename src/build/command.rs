@@ -13,19 +13,35 @@ use crate::error::{Error, Result};
 /// The default timeout for a build command.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-/// Parses `500ms`, `90s`, `10m`, `1h` or plain seconds.
+/// The longest duration any setting takes: a week.
+pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Parses `500ms`, `90s`, `10m`, `1h` or plain seconds, up to [`MAX_DURATION`] (checked
+/// arithmetic: a huge number is an error, never a wrap or a panic).
 pub fn parse_duration(key: &str, text: &str) -> Result<Duration> {
     let text = text.trim();
     let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
     let bad = || Error::input(key, format!("{text:?} is not a duration; use e.g. 500ms, 90s, 10m, 1h"));
-    let n: u64 = number.parse().map_err(|_| bad())?;
-    Ok(match unit.trim() {
-        "ms" => Duration::from_millis(n),
-        "" | "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
+    let too_long = || Error::input(key, format!("{text:?} is longer than the most allowed, 168h (a week)"));
+    if number.is_empty() {
+        return Err(bad());
+    }
+    let n: u64 = match number.parse() {
+        Ok(n) => n,
+        Err(_) if number.bytes().all(|b| b.is_ascii_digit()) => return Err(too_long()),
+        Err(_) => return Err(bad()),
+    };
+    let millis = match unit.trim() {
+        "ms" => Some(n),
+        "" | "s" => n.checked_mul(1000),
+        "m" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
         _ => return Err(bad()),
-    })
+    };
+    match millis.map(Duration::from_millis) {
+        Some(duration) if duration <= MAX_DURATION => Ok(duration),
+        _ => Err(too_long()),
+    }
 }
 
 /// Runs `argv` in `dir`. Output lines are logged; the last 20 go into the error on failure.
@@ -112,6 +128,19 @@ mod tests {
         assert_eq!(parse_duration("t", "2").unwrap(), Duration::from_secs(2));
         assert_eq!(parse_duration("t", "250ms").unwrap(), Duration::from_millis(250));
         assert!(parse_duration("t", "soon").is_err());
+        assert!(parse_duration("t", "").is_err());
+        assert!(parse_duration("t", "ms").is_err());
+        assert_eq!(parse_duration("t", "168h").unwrap(), MAX_DURATION);
+        for huge in [
+            "18446744073709551615s",
+            "99999999999999999999999",
+            "5124095576030432h",
+            "169h",
+            "10081m",
+        ] {
+            let err = parse_duration("t", huge).unwrap_err().to_string();
+            assert!(err.contains("longer than the most allowed"), "{huge}: {err}");
+        }
     }
 
     #[test]

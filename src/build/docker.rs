@@ -12,7 +12,7 @@ use bollard::query_parameters::BuildImageOptionsBuilder;
 use futures_util::StreamExt;
 use ignore::gitignore::GitignoreBuilder;
 
-use crate::build::files::walk;
+use crate::build::files::{Links, walk};
 use crate::error::{Error, Result};
 
 /// The socket used when no `DOCKER_HOST` is given.
@@ -54,7 +54,6 @@ impl Write for ChannelWriter {
 }
 
 fn context_tar(context: &Path, out: ChannelWriter) -> std::io::Result<()> {
-    let canonical = context.canonicalize()?;
     let mut ignore = GitignoreBuilder::new(context);
     let dockerignore = context.join(".dockerignore");
     if dockerignore.is_file() {
@@ -64,16 +63,23 @@ fn context_tar(context: &Path, out: ChannelWriter) -> std::io::Result<()> {
     let mut tar = tar::Builder::new(out);
     tar.follow_symlinks(false);
     let mut failure = None;
-    let _ = walk(&canonical, context, "", &mut |relative, path| {
-        let keep = relative == "Dockerfile" || !ignore.matched_path_or_any_parents(relative, false).is_ignore();
-        if keep && let Err(e) = tar.append_path_with_name(path, relative) {
-            failure = Some(e);
-        }
-        Ok(())
-    });
+    let walked = walk(
+        context,
+        "",
+        Links::Keep,
+        "the Docker build context",
+        &mut |relative, path| {
+            let keep = relative == "Dockerfile" || !ignore.matched_path_or_any_parents(relative, false).is_ignore();
+            if keep && let Err(e) = tar.append_path_with_name(path, relative) {
+                failure = Some(e);
+            }
+            Ok(())
+        },
+    );
     if let Some(e) = failure {
         return Err(e);
     }
+    walked.map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut out = tar.into_inner()?;
     out.flush()
 }
@@ -170,20 +176,21 @@ pub fn build(docker_host: Option<&str>, context: &Path, dockerfile: &str, refere
 }
 
 /// Pushes `repository:tag` from the daemon to its registry (`registry_host`), surfacing errors
-/// that arrive inside the push stream after an HTTP 200.
+/// that arrive inside the push stream after an HTTP 200. `credentials` (user, password) are only
+/// given when they are this registry's.
 pub fn push(
     docker_host: Option<&str>,
     repository: &str,
     tag: &str,
-    credentials: &crate::targets::oci::Credentials,
+    credentials: Option<(&str, &crate::secret::Secret)>,
     registry_host: &str,
 ) -> Result<()> {
     let host = docker_host.unwrap_or(DEFAULT_SOCKET);
     runtime()?.block_on(async {
         let docker = connect(host).await?;
         let auth = bollard::auth::DockerCredentials {
-            username: credentials.username.clone(),
-            password: credentials.password.as_ref().map(|p| p.expose().to_string()),
+            username: credentials.map(|(user, _)| user.to_string()),
+            password: credentials.map(|(_, password)| password.expose().to_string()),
             serveraddress: Some(registry_host.to_string()),
             ..Default::default()
         };

@@ -80,12 +80,19 @@ pub fn resolve(root: &Path, artifact: &str, globs: &[String]) -> Result<Vec<Matc
         if start.is_file() || start.is_symlink() && !start.is_dir() {
             push(&canonical_root, &start, &base, artifact, &mut found)?;
         } else {
-            walk(&canonical_root, root, &base, &mut |relative, path| {
-                if matcher.is_match(relative) {
-                    push(&canonical_root, path, relative, artifact, &mut found)?;
-                }
-                Ok(())
-            })?;
+            let owner = format!("artifact {artifact:?}");
+            walk(
+                root,
+                &base,
+                Links::Within(&canonical_root, "the repository"),
+                &owner,
+                &mut |relative, path| {
+                    if matcher.is_match(relative) {
+                        push(&canonical_root, path, relative, artifact, &mut found)?;
+                    }
+                    Ok(())
+                },
+            )?;
         }
         if found.len() == before {
             return Err(Error::input(
@@ -136,45 +143,124 @@ fn push(
     Ok(())
 }
 
-/// Visits every file under `root/base` (not `.git`), with its `/`-separated relative path.
+/// How a walk treats symbolic links.
+#[derive(Debug, Clone, Copy)]
+pub enum Links<'a> {
+    /// Leave them out, files and folders alike (as `npm pack` does).
+    Skip,
+    /// Visit each link itself without following it (a Docker build context sends links as links).
+    Keep,
+    /// Follow a link whose target stays inside this canonical folder (called by the name given,
+    /// e.g. "the repository"); a link that leads out of it, a broken link and a link loop are
+    /// errors that name the link.
+    Within(&'a Path, &'a str),
+}
+
+/// Visits every file under `root/base` (never `.git`), sorted by name, with its `/`-separated path
+/// relative to `root`. Symbolic links are treated as `links` says; `owner` (an artifact, a config
+/// key) names the walk in errors. Loops are detected (walkdir compares each followed folder with
+/// the folders above it), so `site/self -> .` is refused instead of walked forever.
 pub fn walk(
-    canonical_root: &Path,
     root: &Path,
     base: &str,
+    links: Links<'_>,
+    owner: &str,
     visit: &mut dyn FnMut(&str, &Path) -> Result<()>,
 ) -> Result<()> {
-    let mut stack = vec![base.to_string()];
-    while let Some(dir) = stack.pop() {
-        let full = root.join(&dir);
-        let Ok(entries) = std::fs::read_dir(&full) else {
+    let start = root.join(base);
+    if !start.is_dir() {
+        return Ok(());
+    }
+    let refused: std::cell::RefCell<Option<Error>> = std::cell::RefCell::new(None);
+    let relative_of = |path: &Path| -> String {
+        path.strip_prefix(root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace(std::path::MAIN_SEPARATOR, "/")
+    };
+    let entries = walkdir::WalkDir::new(&start)
+        .min_depth(1)
+        .follow_links(matches!(links, Links::Within(..)))
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| {
+            if entry.file_name() == ".git" {
+                return false;
+            }
+            if !entry.path_is_symlink() {
+                return true;
+            }
+            match links {
+                Links::Skip => false,
+                Links::Keep => true,
+                Links::Within(boundary, called) => match entry.path().canonicalize() {
+                    Ok(target) if target.starts_with(boundary) => true,
+                    Ok(target) => {
+                        refused.borrow_mut().get_or_insert_with(|| {
+                            Error::input(
+                                owner,
+                                format!(
+                                    "{} is a symbolic link to {}, outside {called}; links may only point inside it",
+                                    relative_of(entry.path()),
+                                    target.display(),
+                                ),
+                            )
+                        });
+                        false
+                    }
+                    Err(_) => {
+                        refused.borrow_mut().get_or_insert_with(|| {
+                            Error::input(
+                                owner,
+                                format!("{} is a broken symbolic link", relative_of(entry.path())),
+                            )
+                        });
+                        false
+                    }
+                },
+            }
+        });
+    for entry in entries {
+        if let Some(error) = refused.borrow_mut().take() {
+            return Err(error);
+        }
+        let entry = entry.map_err(|e| walk_error(root, owner, e))?;
+        if entry.file_type().is_dir() {
             continue;
-        };
-        let mut entries: Vec<_> = entries.flatten().collect();
-        entries.sort_by_key(|e| e.file_name());
-        for entry in entries {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name == ".git" {
-                continue;
-            }
-            let relative = if dir.is_empty() { name } else { format!("{dir}/{name}") };
-            let path = entry.path();
-            let file_type = entry.file_type().map_err(|source| Error::ReadFile {
-                path: path.clone(),
-                source,
-            })?;
-            let is_dir = file_type.is_dir()
-                || file_type.is_symlink()
-                    && path
-                        .canonicalize()
-                        .is_ok_and(|t| t.is_dir() && t.starts_with(canonical_root));
-            if is_dir {
-                stack.push(relative);
-            } else {
-                visit(&relative, &path)?;
-            }
+        }
+        visit(&relative_of(entry.path()), entry.path())?;
+    }
+    match refused.into_inner() {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+fn walk_error(root: &Path, owner: &str, error: walkdir::Error) -> Error {
+    let shown = |path: &Path| path.strip_prefix(root).unwrap_or(path).display().to_string();
+    match (error.loop_ancestor(), error.path()) {
+        (Some(ancestor), Some(path)) => Error::input(
+            owner,
+            format!(
+                "{} is a symbolic link loop: it leads back to {}, which contains it; remove the link",
+                shown(path),
+                shown(ancestor)
+            ),
+        ),
+        (None, Some(path)) if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) && !path.exists() => {
+            Error::input(owner, format!("{} is a broken symbolic link", shown(path)))
+        }
+        _ => {
+            let path = error
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| root.to_path_buf());
+            let source = error
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("cannot walk the folder"));
+            Error::ReadFile { path, source }
         }
     }
-    Ok(())
 }
 
 /// The name inside an archive: `relative` without `strip_prefix` when it starts with it.
@@ -238,10 +324,77 @@ mod tests {
         assert!(resolve(dir.path(), "a", &["/etc/*".into()]).is_err());
         std::os::unix::fs::symlink("/etc/hostname", dir.path().join("dist/host")).unwrap();
         let err = resolve(dir.path(), "a", &["dist/*".into()]).unwrap_err().to_string();
-        assert!(err.contains("outside the repository through a symbolic link"), "{err}");
+        assert!(
+            err.contains("dist/host is a symbolic link to /etc/hostname, outside the repository"),
+            "{err}"
+        );
         assert!(
             resolve(dir.path(), "a", &[".git/*".into()]).is_err(),
             ".git is never packed"
         );
+    }
+
+    fn walked(root: &Path, links: Links<'_>) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        walk(root, "", links, "t", &mut |relative, _| {
+            out.push(relative.to_string());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn links_are_skipped_kept_or_followed_inside_only() {
+        let dir = tree();
+        let root = dir.path().join("dist");
+        std::os::unix::fs::symlink("bin", root.join("alias")).unwrap();
+        std::os::unix::fs::symlink("README.md", root.join("readme-link")).unwrap();
+        assert_eq!(walked(&root, Links::Skip).unwrap(), ["README.md", "bin/widget"]);
+        assert_eq!(
+            walked(&root, Links::Keep).unwrap(),
+            ["README.md", "alias", "bin/widget", "readme-link"]
+        );
+        let canonical = root.canonicalize().unwrap();
+        assert_eq!(
+            walked(&root, Links::Within(&canonical, "the walked folder")).unwrap(),
+            ["README.md", "alias/widget", "bin/widget", "readme-link"]
+        );
+        // A link to elsewhere in the repository still leaves the walked folder.
+        std::os::unix::fs::symlink("../docs", root.join("docs")).unwrap();
+        let err = walked(&root, Links::Within(&canonical, "the walked folder"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("t: docs is a symbolic link to ") && err.contains("outside the walked folder"),
+            "{err}"
+        );
+        std::fs::remove_file(root.join("docs")).unwrap();
+        std::os::unix::fs::symlink("gone", root.join("broken")).unwrap();
+        let err = walked(&root, Links::Within(&canonical, "the walked folder"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "t: broken is a broken symbolic link");
+    }
+
+    #[test]
+    fn link_loops_are_refused_not_walked_forever() {
+        let dir = tree();
+        let site = dir.path().join("dist");
+        std::os::unix::fs::symlink(".", site.join("self")).unwrap();
+        let canonical = site.canonicalize().unwrap();
+        let err = walked(&site, Links::Within(&canonical, "the walked folder")).unwrap_err();
+        assert_eq!(err.exit_status(), crate::error::ExitStatus::Usage);
+        assert!(err.to_string().contains("self is a symbolic link loop"), "{err}");
+        // Two folders pointing at each other loop too.
+        std::fs::remove_file(site.join("self")).unwrap();
+        std::os::unix::fs::symlink("../bin", site.join("bin/up")).unwrap();
+        let err = walked(&site, Links::Within(&canonical, "the walked folder"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("symbolic link loop"), "{err}");
+        // Not followed, a loop is harmless.
+        assert!(walked(&site, Links::Skip).is_ok());
+        let err = resolve(dir.path(), "a", &["dist/**".into()]).unwrap_err().to_string();
+        assert!(err.contains("symbolic link loop"), "{err}");
     }
 }

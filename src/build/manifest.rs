@@ -150,22 +150,19 @@ pub fn merge(dirs: &[PathBuf], version: &str) -> Result<Vec<Located>> {
                 ));
             }
             for artifact in manifest.artifacts {
-                let located = Located {
-                    file: artifact.path.as_ref().map(|p| dir.join(p)),
-                    artifact,
-                };
-                match by_name.get(&located.artifact.name) {
-                    Some(existing) if existing.artifact.sha256 != located.artifact.sha256 => {
+                match by_name.get(&artifact.name) {
+                    Some(existing) if existing.artifact.sha256 != artifact.sha256 => {
                         return Err(Error::input(
                             "--merge",
                             format!(
                                 "artifact {:?} was built twice with different contents (sha256 {} and {}); each name must come from one job",
-                                located.artifact.name, existing.artifact.sha256, located.artifact.sha256
+                                artifact.name, existing.artifact.sha256, artifact.sha256
                             ),
                         ));
                     }
                     Some(_) => {}
                     None => {
+                        let located = locate(dir, &file, artifact)?;
                         by_name.insert(located.artifact.name.clone(), located);
                     }
                 }
@@ -185,6 +182,61 @@ pub fn merge(dirs: &[PathBuf], version: &str) -> Result<Vec<Located>> {
         ));
     }
     Ok(by_name.into_values().collect())
+}
+
+/// Checks one artifact of a partial manifest — which came from another job's upload and is read
+/// as untrusted — and finds its file: a downloadable artifact needs a legal asset name and a
+/// `path` that stays inside the partial's folder (relative, no `..`, no link out of it).
+fn locate(dir: &Path, manifest: &Path, artifact: BuiltArtifact) -> Result<Located> {
+    let refuse = |what: String| {
+        Error::input(
+            "--merge",
+            format!(
+                "{} {what}; a partial manifest may only name files in its own folder",
+                manifest.display()
+            ),
+        )
+    };
+    match artifact.kind.as_str() {
+        "archive" | "file" | "npm" => {}
+        // Images and docs are not carried as files in a partial; nothing of theirs is read.
+        "image" | "docs" => return Ok(Located { file: None, artifact }),
+        other => return Err(refuse(format!("lists {:?} of kind {other:?}", artifact.name))),
+    }
+    if let Some(problem) = crate::config::asset_name_problem(&artifact.name) {
+        return Err(refuse(format!(
+            "names an artifact {:?}, which {problem}",
+            artifact.name
+        )));
+    }
+    let Some(path) = &artifact.path else {
+        return Err(refuse(format!("gives {:?} no path", artifact.name)));
+    };
+    let relative = Path::new(path);
+    if relative.is_absolute()
+        || relative
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(refuse(format!("gives {:?} the path {path:?}", artifact.name)));
+    }
+    let file = dir.join(relative);
+    let canonical_dir = dir.canonicalize().map_err(|source| Error::ReadFile {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    match file.canonicalize() {
+        Ok(target) if target.starts_with(&canonical_dir) => Ok(Located {
+            file: Some(target),
+            artifact,
+        }),
+        Ok(target) => Err(refuse(format!(
+            "gives {:?} the path {path:?}, a link to {}",
+            artifact.name,
+            target.display()
+        ))),
+        Err(source) => Err(Error::ReadFile { path: file, source }),
+    }
 }
 
 /// Resolves `--merge` / `merge` entries against `base`: `dir/*` becomes every directory in `dir`

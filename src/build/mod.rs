@@ -126,10 +126,8 @@ pub fn build(request: &BuildRequest<'_>) -> Result<BuildOutcome> {
         for located in manifest::merge(dirs, &request.plan.version)? {
             let mut artifact = located.artifact;
             if let (Some(source), false) = (&located.file, request.dry_run) {
-                let file_name = Path::new(artifact.path.as_deref().unwrap_or(&artifact.name))
-                    .file_name()
-                    .map(PathBuf::from)
-                    .unwrap_or_default();
+                // The name was checked to be one legal file name (see manifest::merge).
+                let file_name = PathBuf::from(&artifact.name);
                 let target = dist.join(&file_name);
                 if source.is_file() {
                     std::fs::copy(source, &target).map_err(|source_err| Error::WriteFile {
@@ -236,6 +234,18 @@ fn record(
     }
 }
 
+/// Refuses an asset name that is not one legal file name (the config loader already did; this
+/// keeps every `dist.join(name)` below safe whoever built the config).
+fn legal_asset(name: &str) -> Result<()> {
+    match crate::config::asset_name_problem(name) {
+        Some(problem) => Err(Error::input(
+            format!("artifact {name:?}"),
+            format!("the name {problem}"),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn required<'a>(artifact: &ArtifactConfig, value: &'a Option<String>, key: &str) -> Result<&'a str> {
     value.as_deref().filter(|v| !v.is_empty()).ok_or_else(|| {
         Error::input(
@@ -270,6 +280,7 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
     match artifact.kind {
         ArtifactKind::Archive => {
             let asset = required(artifact, &artifact.name, "name")?;
+            legal_asset(asset)?;
             let format = ArchiveFormat::for_name(&format!("artifact {asset:?}"), asset)?;
             if artifact.files.is_empty() {
                 return Err(Error::input(
@@ -329,6 +340,7 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default()
             });
+            legal_asset(&asset)?;
             if request.dry_run && (!artifact.build.is_empty() || artifact.shell.is_some()) {
                 files::check_relative(&asset, path)?;
                 return Ok((
@@ -516,11 +528,19 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
             })?;
             let mut names = Vec::new();
             let mut paths = Vec::new();
-            files::walk(&canonical, &dir, "", &mut |relative, file| {
-                names.push(relative.to_string());
-                paths.push(file.to_path_buf());
-                Ok(())
-            })?;
+            let owner = format!("artifact {name:?}");
+            let called = format!("the docs folder {path}");
+            files::walk(
+                &dir,
+                "",
+                files::Links::Within(&canonical, &called),
+                &owner,
+                &mut |relative, file| {
+                    names.push(relative.to_string());
+                    paths.push(file.to_path_buf());
+                    Ok(())
+                },
+            )?;
             if names.is_empty() {
                 return Err(Error::input(
                     format!("artifact {name:?}"),
@@ -560,18 +580,24 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         path: from.to_path_buf(),
         source,
     })?;
-    files::walk(&canonical, from, "", &mut |relative, path| {
-        let target = to.join(relative);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| Error::WriteFile {
-                path: parent.to_path_buf(),
+    files::walk(
+        from,
+        "",
+        files::Links::Within(&canonical, "the OCI layout"),
+        "the OCI layout",
+        &mut |relative, path| {
+            let target = to.join(relative);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| Error::WriteFile {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+            std::fs::copy(path, &target).map_err(|source| Error::WriteFile {
+                path: target.clone(),
                 source,
             })?;
-        }
-        std::fs::copy(path, &target).map_err(|source| Error::WriteFile {
-            path: target.clone(),
-            source,
-        })?;
-        Ok(())
-    })
+            Ok(())
+        },
+    )
 }

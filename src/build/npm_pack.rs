@@ -10,7 +10,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use sha2::{Digest, Sha512};
 
 use crate::build::archive::{ArchiveEntry, EntrySource, append_tar_entries};
-use crate::build::files::walk;
+use crate::build::files::{Links, walk};
 use crate::error::{Error, Result};
 use crate::prepare::json_edit::replace_string;
 
@@ -84,10 +84,6 @@ fn builder_with(root: &Path, patterns: &[&str]) -> Gitignore {
 /// The files `npm pack` would include, relative to `dir`, sorted.
 pub fn file_list(dir: &Path) -> Result<Vec<String>> {
     let (_, manifest) = read_manifest(dir)?;
-    let canonical = dir.canonicalize().map_err(|source| Error::ReadFile {
-        path: dir.to_path_buf(),
-        source,
-    })?;
     let always = builder_with(dir, ALWAYS_IGNORED);
     let root_only = builder_with(
         dir,
@@ -147,7 +143,9 @@ pub fn file_list(dir: &Path) -> Result<Vec<String>> {
         _ => {}
     }
     let mut out = Vec::new();
-    walk(&canonical, dir, "", &mut |relative, _| {
+    // npm leaves symbolic links out, files and folders alike, even when `files` or `main` names
+    // them: so nothing outside the package can end up in the tarball.
+    walk(dir, "", Links::Skip, "the npm package", &mut |relative, _| {
         let path = Path::new(relative);
         let is_root = !relative.contains('/');
         let lower = relative.to_ascii_lowercase();
@@ -182,6 +180,42 @@ pub fn file_list(dir: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// Refuses a package name npm would refuse (validate-npm-package-name's rules for new packages):
+/// the name goes into registry URLs and the tarball's file name, so it must be URL-safe.
+pub fn check_package_name(name: &str, manifest: &Path) -> Result<()> {
+    let url_safe = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.!~*'()".contains(&b))
+    };
+    let (scope, bare) = match name.strip_prefix('@') {
+        Some(rest) => match rest.split_once('/') {
+            Some((scope, bare)) => (Some(scope), bare),
+            None => (Some(""), ""),
+        },
+        None => (None, name),
+    };
+    let problem = if name.len() > 214 {
+        Some("is longer than 214 characters")
+    } else if bare.starts_with(['.', '_']) {
+        Some("starts with . or _")
+    } else if !url_safe(bare) || scope.is_some_and(|s| !url_safe(s)) {
+        Some("is not a lower-case, URL-safe name (letters, digits and - _ . ! ~ * ' ( ), with an optional @scope/)")
+    } else if matches!(bare, "node_modules" | "favicon.ico") {
+        Some("is reserved")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(Error::input(
+            "artifact",
+            format!("{}: the package name {name:?} {problem}", manifest.display()),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// npm's tarball name: `@scope/name` → `scope-name-<version>.tgz`.
 pub fn tarball_name(name: &str, version: &str) -> String {
     format!("{}-{version}.tgz", name.trim_start_matches('@').replace('/', "-"))
@@ -195,6 +229,7 @@ pub fn pack(dir: &Path, version: &str, out_dir: &Path) -> Result<PackedPackage> 
         .and_then(|n| n.as_str())
         .ok_or_else(|| Error::input("artifact", format!("{}/package.json has no name", dir.display())))?
         .to_string();
+    check_package_name(&name, &dir.join("package.json"))?;
     let files = file_list(dir)?;
     let rewritten = replace_string(&text, &["version"], version).unwrap_or(text);
     use std::os::unix::fs::PermissionsExt;
@@ -272,6 +307,29 @@ mod tests {
         assert_eq!(base64(b"f"), "Zg==");
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn package_names_follow_npm() {
+        let at = Path::new("package.json");
+        for good in ["widget", "@acme/cli", "a.b-c_d", "x~y"] {
+            assert!(check_package_name(good, at).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "../../x",
+            "@acme",
+            "@acme/",
+            "Widget",
+            ".hidden",
+            "_x",
+            "a b",
+            "a/b",
+            "@a/b/c",
+            "node_modules",
+        ] {
+            assert!(check_package_name(bad, at).is_err(), "{bad}");
+        }
     }
 
     #[test]

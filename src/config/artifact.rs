@@ -81,7 +81,69 @@ pub struct ArtifactConfig {
     pub timeout: Option<String>,
 }
 
+/// Names the release writes into `dist/` or attaches itself, which no artifact may take.
+pub const RESERVED_NAMES: &[&str] = &[
+    "SHA256SUMS",
+    "SHA256SUMS.asc",
+    "release-journal.json",
+    "release-plan.json",
+    "manifest.json",
+    "oci",
+];
+
+/// Whether GitHub keeps an asset name as it is: it renames special characters and leading or
+/// trailing dots.
+pub fn github_keeps_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.ends_with('.')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
+}
+
+/// What is wrong with `name` as the file name of an asset — written to `dist/<name>` and uploaded
+/// under it — if anything: it must be one path component (no `/`, `\`, `..`), not start with a
+/// dot (`.git`, hidden files), hold no control character, be kept by GitHub as it is, and not be
+/// one of the names the release writes itself.
+pub fn asset_name_problem(name: &str) -> Option<String> {
+    let problem = if name.is_empty() {
+        "is empty".to_string()
+    } else if name.chars().any(char::is_control) {
+        "contains a control character".to_string()
+    } else if name.contains(['/', '\\']) {
+        "contains a / or \\; an asset name is one file name in dist/, not a path".to_string()
+    } else if name.starts_with('.') {
+        "starts with a dot; asset names may not be hidden files, `.` or `..`".to_string()
+    } else if name.len() > 255 {
+        format!("is {} bytes long; file names have at most 255", name.len())
+    } else if !github_keeps_name(name) {
+        "would be renamed by GitHub; use letters, digits and . _ - + (not . at the end)".to_string()
+    } else if RESERVED_NAMES.contains(&name) || name.starts_with("partial-") && name.ends_with(".json") {
+        "is reserved: the release writes a file of that name itself".to_string()
+    } else {
+        return None;
+    };
+    Some(problem)
+}
+
 impl ArtifactConfig {
+    /// The asset file name this artifact is written to in `dist/` and uploaded as: `name` for an
+    /// archive, `name` or the file name of `path` for a file; `None` for the other kinds (npm
+    /// tarballs are named by their package, images and docs are not files).
+    pub fn asset_name(&self) -> Option<String> {
+        match self.kind {
+            ArtifactKind::Archive => self.name.clone(),
+            ArtifactKind::File => self.name.clone().or_else(|| {
+                self.path.as_deref().map(|p| {
+                    std::path::Path::new(p)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                })
+            }),
+            _ => None,
+        }
+    }
+
     /// The name shown in plans and summaries.
     pub fn display_name(&self) -> String {
         self.name

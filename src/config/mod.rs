@@ -15,7 +15,7 @@ mod artifact;
 mod deploy;
 mod validate;
 
-pub use artifact::{ArtifactConfig, ArtifactKind};
+pub use artifact::{ArtifactConfig, ArtifactKind, RESERVED_NAMES, asset_name_problem, github_keeps_name};
 pub use deploy::{DeployConfig, DocsDeploy, NotifyConfig, SmokeCheck, StagingDeploy};
 pub use validate::{AuditFormat, AuditGate, BenchGate, DocsGate, IgnoredAdvisory, MetricLimit, ValidateConfig};
 
@@ -79,6 +79,11 @@ pub struct ImageConfig {
     /// Registries (host or host:port) reached over plain HTTP although not on a loopback address.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub insecure_registries: Vec<String>,
+    /// The registry (host or host:port, e.g. `ghcr.io` or `docker.io`) that registry-username and
+    /// registry-password log in to [default: the registry of the image artifacts, when they are
+    /// all on one]. Other registries never receive them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
 }
 
 /// `[github]`: pacing and retries of API calls (the defaults follow GitHub's guidance).
@@ -359,6 +364,37 @@ impl Config {
                 }
             }
         }
+        let durations = [
+            ("github.write-interval", "write-interval", &self.github.write_interval),
+            (
+                "github.rate-limit-wait",
+                "rate-limit-wait",
+                &self.github.rate_limit_wait,
+            ),
+            ("github.retry-wait", "retry-wait", &self.github.retry_wait),
+            ("release.lock-wait", "lock-wait", &self.release.lock_wait),
+            ("release.lock-stale", "lock-stale", &self.release.lock_stale),
+        ];
+        for (name, key, value) in durations {
+            if let Some(text) = value
+                && let Err(e) = crate::build::command::parse_duration(name, text)
+            {
+                return Err(at_key(key, e.to_string()));
+            }
+        }
+        for (index, artifact) in self.artifacts.iter().enumerate() {
+            if let Some(timeout) = &artifact.timeout
+                && let Err(e) = crate::build::command::parse_duration(
+                    &format!("artifact {:?} timeout", artifact.display_name()),
+                    timeout,
+                )
+            {
+                return Err(Error::Config {
+                    location: FileLocation::at(text, artifact_key_offset(text, index, "timeout"), shown_path),
+                    message: e.to_string(),
+                });
+            }
+        }
         let mut urls: Vec<(&str, &str)> = self.notify.webhooks.iter().map(|u| ("webhooks", u.as_str())).collect();
         if let Some(staging) = &self.deploy.staging {
             urls.extend(staging.webhook.as_deref().map(|u| ("webhook", u)));
@@ -377,11 +413,37 @@ impl Config {
             return Err(at_key(key, format!("{url:?} is not an http(s) URL")));
         }
         let mut seen = std::collections::BTreeSet::new();
-        for artifact in &self.artifacts {
+        for (index, artifact) in self.artifacts.iter().enumerate() {
+            let at_artifact = |key: &str, message: String| Error::Config {
+                location: FileLocation::at(text, artifact_key_offset(text, index, key), shown_path),
+                message,
+            };
+            if let Some(label) = &artifact.name
+                && label.chars().any(char::is_control)
+            {
+                return Err(at_artifact(
+                    "name",
+                    format!("artifact name {label:?} contains a control character"),
+                ));
+            }
+            if let Some(asset) = artifact.asset_name()
+                && let Some(problem) = asset_name_problem(&asset)
+            {
+                let key = if artifact.name.is_some() { "name" } else { "path" };
+                let hint = if artifact.name.is_none() {
+                    "; give the artifact a `name`"
+                } else {
+                    ""
+                };
+                return Err(at_artifact(
+                    key,
+                    format!("the {} artifact name {asset:?} {problem}{hint}", artifact.kind.as_str()),
+                ));
+            }
             let name = artifact.display_name();
             if !seen.insert(name.clone()) {
-                return Err(at_key(
-                    &format!("\"{name}\""),
+                return Err(at_artifact(
+                    "name",
                     format!("two artifacts are named {name:?}; artifact names must be unique"),
                 ));
             }
@@ -396,6 +458,28 @@ impl Config {
         text.push('\n');
         text
     }
+}
+
+/// The offset of `key`'s value in the `index`-th `[[artifact]]` (the table itself when the key is
+/// absent; 0 when the text cannot be read that way), so errors point at the line.
+fn artifact_key_offset(text: &str, index: usize, key: &str) -> usize {
+    let Ok(document) = toml_edit::Document::parse(text) else {
+        return 0;
+    };
+    let span = match document.as_table().get("artifact") {
+        Some(toml_edit::Item::ArrayOfTables(tables)) => tables
+            .get(index)
+            .and_then(|table| table.get(key).and_then(toml_edit::Item::span).or_else(|| table.span())),
+        Some(toml_edit::Item::Value(toml_edit::Value::Array(array))) => array.get(index).and_then(|value| {
+            value
+                .as_inline_table()
+                .and_then(|table| table.get(key))
+                .and_then(toml_edit::Value::span)
+                .or_else(|| value.span())
+        }),
+        _ => None,
+    };
+    span.map_or(0, |s| s.start)
 }
 
 /// The offset of the first occurrence of `needle` (for checks after parsing; 0 when absent).
@@ -451,6 +535,68 @@ mod tests {
         let text = "[[artifact]]\nname = \"a.tar.gz\"\nkind = \"archive\"\n\n[[artifact]]\nname = \"a.tar.gz\"\nkind = \"file\"\n";
         let err = parse(text).unwrap_err().to_string();
         assert!(err.contains("unique"), "{err}");
+    }
+
+    #[test]
+    fn artifact_names_are_one_legal_file_name() {
+        for (name, why) in [
+            ("../../x.tar.gz", "contains a /"),
+            ("/tmp/x.tar.gz", "contains a /"),
+            ("../.git/hooks/post-checkout", "contains a /"),
+            ("a\\\\b.zip", "contains a /"),
+            ("..", "starts with a dot"),
+            (".hidden.tar.gz", "starts with a dot"),
+            ("tab\there.zip", "control character"),
+            ("my tool.zip", "renamed by GitHub"),
+            ("SHA256SUMS", "reserved"),
+            ("release-journal.json", "reserved"),
+            ("release-plan.json", "reserved"),
+            ("partial-linux.json", "reserved"),
+        ] {
+            let text = format!(
+                "[release]\ndraft = false\n\n[[artifact]]\nkind = \"file\"\npath = \"README.md\"\nname = {}\n",
+                toml::Value::String(name.into())
+            );
+            let err = parse(&text).unwrap_err();
+            let shown = err.to_string();
+            assert!(shown.starts_with("c.toml:7:8: "), "{name:?}: {shown}");
+            assert!(shown.contains(why), "{name:?}: {shown}");
+        }
+        let err = parse("[[artifact]]\nkind = \"file\"\npath = \"conf/.env\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("c.toml:3:8:") && err.contains("give the artifact a `name`"),
+            "{err}"
+        );
+        let err = parse("artifact = [{ kind = \"archive\", name = \"../x.zip\", files = [\"a\"] }]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.toml:1:40:"), "{err}");
+        assert!(parse("[[artifact]]\nkind = \"npm\"\npath = \"pkg\"\nname = \"@acme/cli\"\n").is_ok());
+        let text = "[[artifact]]\nname = \"a.tar.gz\"\nkind = \"archive\"\n\n[[artifact]]\nname = \"a.tar.gz\"\nkind = \"file\"\n";
+        assert!(parse(text).unwrap_err().to_string().starts_with("c.toml:6:8:"));
+    }
+
+    #[test]
+    fn durations_are_checked_when_loaded() {
+        let err = parse("[github]\nretry-wait = \"18446744073709551615s\"\n").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("c.toml:2:1: github.retry-wait:") && text.contains("168h"),
+            "{text}"
+        );
+        assert_eq!(err.exit_status(), crate::error::ExitStatus::Usage);
+        let err = parse("[release]\nlock-wait = \"soon\"\n").unwrap_err().to_string();
+        assert!(
+            err.starts_with("c.toml:2:1:") && err.contains("not a duration"),
+            "{err}"
+        );
+        let err = parse("[[artifact]]\nkind = \"file\"\npath = \"a\"\ntimeout = \"9999999999h\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.toml:4:11:"), "{err}");
+        assert!(parse("[github]\nwrite-interval = \"0s\"\nretry-wait = \"500ms\"\n").is_ok());
     }
 
     #[test]

@@ -173,7 +173,33 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
             (v, tag)
         }
     };
+    if config
+        .artifacts
+        .iter()
+        .any(|a| a.kind == crate::config::ArtifactKind::Image)
+        && !version::valid_image_tag(&version.to_string())
+    {
+        return Err(Error::input(
+            "version",
+            format!(
+                "{version} cannot be an image tag (letters, digits and _ . - only, at most 128 characters: no +build metadata), and this release pushes images; release a version without it"
+            ),
+        ));
+    }
     let existing = repo.release_tags(prefix)?;
+    // Build metadata does not count for precedence (semver 2.0.0 §10): 1.0.0+build is 1.0.0.
+    if let Some(same) = existing
+        .iter()
+        .find(|t| t.name != tag && t.version.cmp_precedence(&version).is_eq())
+    {
+        return Err(Error::input(
+            "version",
+            format!(
+                "{version} is already released as {}: versions that differ only in build metadata (after +) are the same version; release a higher one",
+                same.name
+            ),
+        ));
+    }
     if let Some(found) = existing.iter().find(|t| t.name == tag)
         && found.commit != head
     {
@@ -187,7 +213,7 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
     }
     let current = repo.highest_reachable(prefix, head, |t| t.name != tag)?;
     if let Some(current) = &current
-        && current.version >= version
+        && current.version.cmp_precedence(&version).is_ge()
     {
         return Err(Error::input(
             "version",

@@ -69,10 +69,11 @@ pub fn plan_edits(workspace: &Path, config: &VersionConfig, version: &str, secti
     Ok(edits)
 }
 
-/// Writes the edits.
+/// Writes the edits, each checked again to land inside the repository.
 pub fn apply(workspace: &Path, edits: &[FileEdit]) -> Result<()> {
     for edit in edits {
-        let path = workspace.join(&edit.path);
+        let relative = inside(workspace, &edit.path.to_string_lossy(), "version.files")?;
+        let path = workspace.join(relative);
         std::fs::write(&path, &edit.new_text).map_err(|source| Error::WriteFile { path, source })?;
     }
     Ok(())
@@ -94,7 +95,10 @@ pub(crate) fn read(path: &Path) -> Result<String> {
     })
 }
 
-/// A config path, checked to stay inside the repository (no `..`, not absolute).
+/// A config path, checked to stay inside the repository (no `..`, not absolute) for reading and
+/// writing: an existing file (or a link to one) must resolve inside it, a missing file's folder
+/// must, and a broken link is refused — writing through it would create its target wherever it
+/// points.
 pub(crate) fn inside(workspace: &Path, path: &str, key: &str) -> Result<PathBuf> {
     let relative = Path::new(path);
     let escapes = relative.is_absolute()
@@ -108,15 +112,40 @@ pub(crate) fn inside(workspace: &Path, path: &str, key: &str) -> Result<PathBuf>
         ));
     }
     let full = workspace.join(relative);
-    if let (Ok(root), Ok(target)) = (workspace.canonicalize(), full.canonicalize())
-        && !target.starts_with(&root)
-    {
-        return Err(Error::input(
+    let root = workspace.canonicalize().map_err(|source| Error::ReadFile {
+        path: workspace.to_path_buf(),
+        source,
+    })?;
+    let outside = || {
+        Error::input(
             key,
             format!("{path:?} leads outside the repository through a symbolic link"),
+        )
+    };
+    if let Ok(target) = full.canonicalize() {
+        return if target.starts_with(&root) {
+            Ok(relative.to_path_buf())
+        } else {
+            Err(outside())
+        };
+    }
+    if full.symlink_metadata().is_ok() {
+        return Err(Error::input(
+            key,
+            format!(
+                "{path:?} is a broken symbolic link (to {}); writing through it would create a file where it points — fix or remove the link",
+                std::fs::read_link(&full)
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_default()
+            ),
         ));
     }
-    Ok(relative.to_path_buf())
+    // Missing: the nearest folder above it that exists decides where it would be created.
+    let existing = full.ancestors().skip(1).find_map(|a| a.canonicalize().ok());
+    match existing {
+        Some(folder) if !folder.starts_with(&root) => Err(outside()),
+        _ => Ok(relative.to_path_buf()),
+    }
 }
 
 /// Keeps a requirement's operator and puts the new version in: `^1.2.0` → `^1.3.0`. Ranges that
@@ -218,6 +247,15 @@ mod tests {
         std::os::unix::fs::symlink("/etc", dir.path().join("out")).unwrap();
         let err = inside(dir.path(), "out/hostname", "k").unwrap_err().to_string();
         assert!(err.contains("symbolic link"), "{err}");
+        // Files that do not exist yet: their folder decides; a broken link is refused.
+        let err = inside(dir.path(), "out/new-file", "k").unwrap_err().to_string();
+        assert!(err.contains("leads outside the repository"), "{err}");
+        std::os::unix::fs::symlink("../../outside.md", dir.path().join("CHANGELOG.md")).unwrap();
+        let err = inside(dir.path(), "CHANGELOG.md", "k").unwrap_err().to_string();
+        assert!(err.contains("broken symbolic link (to ../../outside.md)"), "{err}");
+        std::fs::create_dir(dir.path().join("docs")).unwrap();
+        std::os::unix::fs::symlink("docs", dir.path().join("notes")).unwrap();
+        assert!(inside(dir.path(), "notes/CHANGES.md", "k").is_ok());
     }
 
     #[test]

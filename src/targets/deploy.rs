@@ -27,22 +27,20 @@ pub struct StagedDocs {
     pub commit: String,
 }
 
-/// Commits the site for `tag` (uploading only the files that changed), without moving the branch.
-pub fn stage_docs(
-    client: &GitHubClient,
-    workspace: &std::path::Path,
-    docs: &DocsDeploy,
-    plan: &crate::plan::ReleasePlan,
-    steps: &mut Vec<StepRecord>,
-) -> Result<StagedDocs> {
-    let (version, tag) = (plan.version.as_str(), plan.tag.as_str());
+/// The files of the built site, relative to its folder, sorted. A symbolic link inside the site is
+/// followed when it points inside the site folder (its content is published under the link's
+/// name); one that leads out of it — elsewhere in the repository or out of it — is refused, as are
+/// broken links and link loops, so nothing but the site can reach the docs branch.
+pub fn site_files(workspace: &std::path::Path, docs: &DocsDeploy) -> Result<Vec<(String, PathBuf)>> {
     let dir = crate::build::files::inside(workspace, "deploy.docs", &docs.path)?;
     let canonical = dir.canonicalize().map_err(|source| Error::ReadFile {
         path: dir.clone(),
         source,
     })?;
     let mut site: Vec<(String, PathBuf)> = Vec::new();
-    crate::build::files::walk(&canonical, &dir, "", &mut |relative, path| {
+    let called = format!("the docs folder {}", docs.path);
+    let links = crate::build::files::Links::Within(&canonical, &called);
+    crate::build::files::walk(&dir, "", links, "deploy.docs", &mut |relative, path| {
         site.push((relative.to_string(), path.to_path_buf()));
         Ok(())
     })?;
@@ -52,6 +50,19 @@ pub fn stage_docs(
             format!("the docs directory {:?} is empty; build the site first", docs.path),
         ));
     }
+    Ok(site)
+}
+
+/// Commits the site for `tag` (uploading only the files that changed), without moving the branch.
+pub fn stage_docs(
+    client: &GitHubClient,
+    workspace: &std::path::Path,
+    docs: &DocsDeploy,
+    plan: &crate::plan::ReleasePlan,
+    steps: &mut Vec<StepRecord>,
+) -> Result<StagedDocs> {
+    let (version, tag) = (plan.version.as_str(), plan.tag.as_str());
+    let site = site_files(workspace, docs)?;
     let old = client.branch_commit(&docs.branch)?;
     let existing = match &old {
         Some(commit) => client.commit_files(commit)?,
@@ -166,7 +177,8 @@ pub fn smoke(http: &crate::http::Http, check: &SmokeCheck) -> Result<()> {
         match http.client().get(&check.url).send() {
             Ok(response) => {
                 let status = response.status().as_u16();
-                let body = response.text().unwrap_or_default();
+                // The expected text must be in the first MiB; more is never read.
+                let body = crate::http::read_prefix(response, 1 << 20);
                 let contains = check.contains.as_ref().is_none_or(|c| body.contains(c.as_str()));
                 if status == check.expect_status && contains {
                     return Ok(());

@@ -40,6 +40,10 @@ pub struct NpmPackage {
     pub channel: String,
 }
 
+/// The most of a registry answer that is read: a long-lived package's full document (every
+/// version's manifest) can be tens of MiB on npmjs.com.
+const MAX_PACKUMENT: u64 = 64 << 20;
+
 /// `@scope/name` → `@scope%2fname`.
 pub fn escape_name(name: &str) -> String {
     name.replacen('/', "%2f", 1)
@@ -119,8 +123,8 @@ impl NpmTarget {
         };
         match http.send(method.clone(), idempotent, &build) {
             Ok(response) => {
-                let text = response.text().map_err(|e| HttpError::Transport(e.to_string()))?;
-                Ok(Some(serde_json::from_str(&text).unwrap_or(Value::Null)))
+                let bytes = crate::http::read_body(response, MAX_PACKUMENT)?;
+                Ok(Some(serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
             }
             Err(HttpError::Status { status: 404, .. }) => Ok(None),
             Err(e) => Err(e),

@@ -3,7 +3,14 @@
 //! and the old digest of the channel tag is recorded first. Layouts are pushed through the OCI
 //! distribution API (blobs checked with HEAD first, then the manifest); images the daemon built
 //! are pushed by the daemon. Loopback registries are reached over plain HTTP, as Docker does.
+//!
+//! Credentials stay with the registry they are for ([`Credentials::registry`]): nothing is sent
+//! before a registry asks (a 401 challenge); Basic credentials go only to that registry and to the
+//! token service its Bearer challenge names; each token is kept for the host and repository it
+//! was issued for, and never sent anywhere else (not to another registry, not to a blob upload
+//! `Location` on another host).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -14,6 +21,9 @@ use crate::error::{Error, Result};
 use crate::http::{Http, HttpError};
 use crate::secret::Secret;
 use crate::targets::StepRecord;
+
+/// The largest manifest read (registries accept manifests up to 4 MiB).
+const MAX_MANIFEST: u64 = 4 << 20;
 
 /// Media types a manifest GET accepts (a registry answers 404 when its type is not listed).
 pub const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
@@ -49,24 +59,34 @@ pub struct Reference {
     pub path: String,
 }
 
-/// Splits `ghcr.io/Acme/Widget` into host and lower-cased path (Docker Hub: `registry-1.docker.io`, `library/`).
+/// Docker Hub's API host, where `docker.io/…`, `index.docker.io/…` and names without a registry go.
+pub const DOCKER_HUB: &str = "registry-1.docker.io";
+
+/// Splits `ghcr.io/Acme/Widget` into host and lower-cased path as Docker does: a first part with
+/// a `.` or `:` (or `localhost`) is a registry, anything else is on Docker Hub
+/// (`registry-1.docker.io`, whose official images are under `library/`).
 pub fn parse_reference(image: &str) -> Reference {
     let (first, rest) = image.split_once('/').unwrap_or(("", image));
-    if !first.is_empty() && (first.contains('.') || first.contains(':') || first == "localhost") {
-        Reference {
-            host: first.to_string(),
-            path: rest.to_ascii_lowercase(),
-        }
+    let (host, path) = if !first.is_empty() && (first.contains('.') || first.contains(':') || first == "localhost") {
+        (registry_host(first), rest)
     } else {
-        let path = if image.contains('/') {
-            image.to_ascii_lowercase()
-        } else {
-            format!("library/{}", image.to_ascii_lowercase())
-        };
-        Reference {
-            host: "registry-1.docker.io".to_string(),
-            path,
-        }
+        (DOCKER_HUB.to_string(), image)
+    };
+    let path = path.to_ascii_lowercase();
+    let path = if host == DOCKER_HUB && !path.contains('/') {
+        format!("library/{path}")
+    } else {
+        path
+    };
+    Reference { host, path }
+}
+
+/// A registry name as the API is reached: Docker Hub's names become [`DOCKER_HUB`].
+pub fn registry_host(name: &str) -> String {
+    let name = name.trim().trim_end_matches('/').to_ascii_lowercase();
+    match name.as_str() {
+        "docker.io" | "index.docker.io" | "registry.hub.docker.com" => DOCKER_HUB.to_string(),
+        _ => name,
     }
 }
 
@@ -79,13 +99,62 @@ pub fn plain_http(host: &str, insecure: &[String]) -> bool {
         || insecure.iter().any(|i| i == host || i == name)
 }
 
-/// Registry credentials: `registry-username` / `registry-password`.
+/// Registry credentials: `registry-username` / `registry-password`, and the one registry they
+/// are for (`[image] registry`, else the registry of the image artifacts).
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
     /// The user.
     pub username: Option<String>,
     /// The password or token.
     pub password: Option<Secret>,
+    /// The registry host they log in to; `None`: they go nowhere.
+    pub registry: Option<String>,
+}
+
+impl Credentials {
+    /// The user and password, if they are for `host`.
+    pub fn for_host(&self, host: &str) -> Option<(&str, &Secret)> {
+        match (&self.username, &self.password, &self.registry) {
+            (Some(user), Some(password), Some(registry)) if registry_host(registry) == registry_host(host) => {
+                Some((user.as_str(), password))
+            }
+            _ => None,
+        }
+    }
+
+    /// These credentials scoped to the registry they log in to: `[image] registry` when set, else
+    /// the one registry every image of `images` is on. Images on several registries need the
+    /// setting when credentials are given (they cannot be right for all of them).
+    pub fn scoped(self, configured: Option<&str>, images: &[&str]) -> Result<Credentials> {
+        let hosts: BTreeSet<String> = images.iter().map(|i| parse_reference(i).host).collect();
+        let registry = match configured {
+            Some(name) => Some(registry_host(name)),
+            None if hosts.len() <= 1 => hosts.into_iter().next(),
+            None if self.password.is_none() => None,
+            None => {
+                return Err(Error::input(
+                    "registry-password",
+                    format!(
+                        "the images are on several registries ({}); registry-username and registry-password log in to one: name it with [image] registry = \"HOST\"",
+                        hosts.into_iter().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+        };
+        Ok(Credentials { registry, ..self })
+    }
+}
+
+/// The `host[:port]` of a URL, lower-cased (`[::1]:5000` for IPv6).
+fn url_host(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) => match (parsed.host_str(), parsed.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}").to_ascii_lowercase(),
+            (Some(host), None) => host.to_ascii_lowercase(),
+            _ => String::new(),
+        },
+        Err(_) => String::new(),
+    }
 }
 
 /// The image target.
@@ -93,18 +162,31 @@ pub struct OciTarget {
     http: Option<Http>,
     credentials: Credentials,
     insecure: Vec<String>,
-    bearer: Mutex<Option<String>>,
+    /// Bearer tokens by (registry host, repository path) they were issued for.
+    tokens: Mutex<BTreeMap<(String, String), Secret>>,
+    /// Registries that asked for Basic credentials (and are the credentials' registry).
+    basic: Mutex<BTreeSet<String>>,
     docker_host: Option<String>,
     steps: Vec<StepRecord>,
 }
 
-struct Challenge {
-    realm: String,
-    service: Option<String>,
-    scope: Option<String>,
+/// A `WWW-Authenticate` challenge.
+enum Challenge {
+    /// Get a token from `realm` for `service` and `scope`.
+    Bearer {
+        realm: String,
+        service: Option<String>,
+        scope: Option<String>,
+    },
+    /// Send the user and password.
+    Basic,
 }
 
 fn parse_challenge(header: &str) -> Option<Challenge> {
+    let header = header.trim();
+    if header.len() >= 6 && header[..6].eq_ignore_ascii_case("basic ") || header.eq_ignore_ascii_case("basic") {
+        return Some(Challenge::Basic);
+    }
     let rest = header.strip_prefix("Bearer ")?;
     let mut fields = Vec::new();
     let (mut key, mut value, mut in_value, mut quoted) = (String::new(), String::new(), false, false);
@@ -121,7 +203,7 @@ fn parse_challenge(header: &str) -> Option<Challenge> {
         }
     }
     let get = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    Some(Challenge {
+    Some(Challenge::Bearer {
         realm: get("realm")?,
         service: get("service"),
         scope: get("scope"),
@@ -140,7 +222,8 @@ impl OciTarget {
             http,
             credentials,
             insecure,
-            bearer: Mutex::new(None),
+            tokens: Mutex::new(BTreeMap::new()),
+            basic: Mutex::new(BTreeSet::new()),
             docker_host,
             steps: Vec::new(),
         }
@@ -156,6 +239,7 @@ impl OciTarget {
     }
 
     fn base(&self, reference: &Reference) -> String {
+        // Always the host parsed from the configured image, never one a server named.
         let scheme = if plain_http(&reference.host, &self.insecure) {
             "http"
         } else {
@@ -164,81 +248,137 @@ impl OciTarget {
         format!("{scheme}://{}", reference.host)
     }
 
-    fn authorize(&self, request: RequestBuilder) -> RequestBuilder {
-        if let Some(token) = self.bearer.lock().expect("no panic holds the token lock").clone() {
-            return request.bearer_auth(token);
+    /// Adds what `url` may receive for `reference`: the token issued for this registry and
+    /// repository, or Basic credentials when this registry asked for them. Nothing for a URL on
+    /// another host (a blob upload `Location` may point elsewhere).
+    fn authorize(&self, request: RequestBuilder, url: &str, reference: &Reference) -> RequestBuilder {
+        let host = url_host(url);
+        if host != registry_host(&reference.host) {
+            return request;
         }
-        match (&self.credentials.username, &self.credentials.password) {
-            (Some(user), Some(password)) => request.basic_auth(user, Some(password.expose())),
-            _ => request,
+        let key = (host.clone(), reference.path.clone());
+        if let Some(token) = self.tokens.lock().expect("no panic holds the token lock").get(&key) {
+            return request.bearer_auth(token.expose());
+        }
+        if self
+            .basic
+            .lock()
+            .expect("no panic holds the basic lock")
+            .contains(&host)
+            && let Some((user, password)) = self.credentials.for_host(&host)
+        {
+            return request.basic_auth(user, Some(password.expose()));
+        }
+        request
+    }
+
+    /// Whether a token service at `realm` may be asked over its scheme: https, or plain http
+    /// where the registry itself would be (loopback, `insecure-registries`).
+    fn realm_allowed(&self, realm: &str) -> bool {
+        realm.starts_with("https://") || realm.starts_with("http://") && plain_http(&url_host(realm), &self.insecure)
+    }
+
+    /// Answers a 401 from `url`: reads the challenge, and gets a token (Bearer) or marks the
+    /// registry for Basic credentials. Credentials go to the realm only when the challenge came
+    /// from the registry they are for.
+    fn answer_challenge(
+        &self,
+        http: &Http,
+        method: &Method,
+        url: &str,
+        reference: &Reference,
+    ) -> std::result::Result<(), HttpError> {
+        let refused = |body: String| HttpError::Status { status: 401, body };
+        let host = url_host(url);
+        let header = http.client().request(method.clone(), url).send().ok().and_then(|r| {
+            r.headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        });
+        let credentials = self.credentials.for_host(&host);
+        match header.as_deref().and_then(parse_challenge) {
+            None => Err(refused(
+                "the registry refused the request and named no way to log in".into(),
+            )),
+            Some(Challenge::Basic) => {
+                if credentials.is_none() {
+                    return Err(refused(format!(
+                        "{host} asks for a user and password; registry-username and registry-password are not for it (see [image] registry)"
+                    )));
+                }
+                if !self.basic.lock().expect("no panic holds the basic lock").insert(host) {
+                    return Err(refused("the registry refused the credentials".into()));
+                }
+                Ok(())
+            }
+            Some(Challenge::Bearer { realm, service, scope }) => {
+                if !self.realm_allowed(&realm) {
+                    return Err(refused(format!(
+                        "the token service {realm} is not reached over https; no credentials are sent there"
+                    )));
+                }
+                let mut token_url = format!("{realm}{}", if realm.contains('?') { '&' } else { '?' });
+                if let Some(service) = &service {
+                    token_url.push_str(&format!(
+                        "service={}&",
+                        crate::targets::github::client::encode_query(service)
+                    ));
+                }
+                if let Some(scope) = &scope {
+                    token_url.push_str(&format!(
+                        "scope={}",
+                        crate::targets::github::client::encode_query(scope)
+                    ));
+                }
+                let mut request = http.client().get(&token_url);
+                if let Some((user, password)) = credentials {
+                    request = request.basic_auth(user, Some(password.expose()));
+                }
+                let response = request
+                    .send()
+                    .map_err(|e| HttpError::Transport(e.without_url().to_string()))?;
+                if !response.status().is_success() {
+                    return Err(refused(format!(
+                        "the token service {realm} refused the credentials ({})",
+                        response.status()
+                    )));
+                }
+                let bytes = crate::http::read_body(response, 1 << 20)?;
+                let answer: serde_json::Value = serde_json::from_slice(&bytes)
+                    .map_err(|e| HttpError::Unexpected(format!("the token service's answer: {e}")))?;
+                let token = answer["token"]
+                    .as_str()
+                    .or_else(|| answer["access_token"].as_str())
+                    .and_then(Secret::new)
+                    .ok_or_else(|| refused("the token service gave no token".into()))?;
+                let key = (host, reference.path.clone());
+                let mut tokens = self.tokens.lock().expect("no panic holds the token lock");
+                if tokens.get(&key) == Some(&token) {
+                    return Err(refused(
+                        "the registry refused the token its token service issued".into(),
+                    ));
+                }
+                tokens.insert(key, token);
+                Ok(())
+            }
         }
     }
 
-    /// Sends with the registry's auth dance: on 401 with a Bearer challenge, fetch a token with the
-    /// credentials and send again.
+    /// Sends with the registry's auth dance: on 401, answer the challenge and send again.
     fn send(
         &self,
         method: Method,
         url: &str,
+        reference: &Reference,
         idempotent: bool,
         decorate: &dyn Fn(RequestBuilder) -> RequestBuilder,
     ) -> std::result::Result<reqwest::blocking::Response, HttpError> {
         let http = self.http.as_ref().expect("only called outside dry runs");
-        for _ in 0..2 {
-            let build = || decorate(self.authorize(http.client().request(method.clone(), url)));
-            let response = http.send(method.clone(), idempotent, &build);
-            match response {
-                Err(HttpError::Status { status: 401, body }) => {
-                    let challenge = http.client().request(method.clone(), url).send().ok().and_then(|r| {
-                        r.headers()
-                            .get("www-authenticate")
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_string)
-                    });
-                    let Some(challenge) = challenge.as_deref().and_then(parse_challenge) else {
-                        return Err(HttpError::Status { status: 401, body });
-                    };
-                    let mut token_url = format!("{}?", challenge.realm);
-                    if let Some(service) = &challenge.service {
-                        token_url.push_str(&format!(
-                            "service={}&",
-                            crate::targets::github::client::encode_query(service)
-                        ));
-                    }
-                    if let Some(scope) = &challenge.scope {
-                        token_url.push_str(&format!(
-                            "scope={}",
-                            crate::targets::github::client::encode_query(scope)
-                        ));
-                    }
-                    let mut request = http.client().get(&token_url);
-                    if let (Some(user), Some(password)) = (&self.credentials.username, &self.credentials.password) {
-                        request = request.basic_auth(user, Some(password.expose()));
-                    }
-                    let response = request.send().map_err(|e| HttpError::Transport(e.to_string()))?;
-                    if !response.status().is_success() {
-                        return Err(HttpError::Status {
-                            status: 401,
-                            body: format!(
-                                "the token service {} refused the credentials ({})",
-                                challenge.realm,
-                                response.status()
-                            ),
-                        });
-                    }
-                    let answer: serde_json::Value = response.json().map_err(|e| HttpError::Transport(e.to_string()))?;
-                    let token = answer["token"]
-                        .as_str()
-                        .or_else(|| answer["access_token"].as_str())
-                        .map(str::to_string);
-                    if token.is_none() {
-                        return Err(HttpError::Status {
-                            status: 401,
-                            body: "the token service gave no token".into(),
-                        });
-                    }
-                    *self.bearer.lock().expect("no panic holds the token lock") = token;
-                }
+        for _ in 0..3 {
+            let build = || decorate(self.authorize(http.client().request(method.clone(), url), url, reference));
+            match http.send(method.clone(), idempotent, &build) {
+                Err(HttpError::Status { status: 401, .. }) => self.answer_challenge(http, &method, url, reference)?,
                 other => return other,
             }
         }
@@ -264,14 +404,16 @@ impl OciTarget {
     fn push_blob(&self, subject: &str, reference: &Reference, layout: &Path, digest: &str) -> Result<()> {
         let base = self.base(reference);
         let head = format!("{base}/v2/{}/blobs/{digest}", reference.path);
-        match self.send(Method::HEAD, &head, true, &|r| r) {
+        match self.send(Method::HEAD, &head, reference, true, &|r| r) {
             Ok(_) => return Ok(()),
             Err(HttpError::Status { status: 404, .. }) => {}
             Err(e) => return Err(Self::failed(subject, "checking a blob", e)),
         }
         let start = format!("{base}/v2/{}/blobs/uploads/", reference.path);
         let response = self
-            .send(Method::POST, &start, false, &|r| r.header("content-length", 0))
+            .send(Method::POST, &start, reference, false, &|r| {
+                r.header("content-length", 0)
+            })
             .map_err(|e| Self::failed(subject, "starting an upload", e))?;
         let location = response
             .headers()
@@ -297,7 +439,7 @@ impl OciTarget {
             })?
             .len();
         let body_path = path.clone();
-        self.send(Method::PUT, &url, true, &move |r| {
+        self.send(Method::PUT, &url, reference, true, &move |r| {
             let body = match std::fs::File::open(&body_path) {
                 Ok(file) => reqwest::blocking::Body::sized(file, size),
                 Err(_) => reqwest::blocking::Body::from(Vec::new()),
@@ -321,7 +463,7 @@ impl OciTarget {
         let url = format!("{}/v2/{}/manifests/{tag}", self.base(reference), reference.path);
         let body = bytes.to_vec();
         let media = media_type.to_string();
-        self.send(Method::PUT, &url, true, &move |r| {
+        self.send(Method::PUT, &url, reference, true, &move |r| {
             r.header("content-type", media.clone()).body(body.clone())
         })
         .map_err(|e| Self::failed(subject, &format!("putting the manifest {tag}"), e))?;
@@ -413,7 +555,7 @@ impl OciTarget {
                     self.docker_host.as_deref(),
                     &image.repository,
                     &image.version,
-                    &self.credentials,
+                    self.credentials.for_host(&reference.host),
                     &reference.host,
                 )?;
                 self.record(format!("pushed {target} from the Docker daemon"));
@@ -425,7 +567,9 @@ impl OciTarget {
     /// The manifest bytes, media type and digest a tag points at, if it exists.
     fn manifest(&self, subject: &str, reference: &Reference, tag: &str) -> Result<Option<(Vec<u8>, String, String)>> {
         let url = format!("{}/v2/{}/manifests/{tag}", self.base(reference), reference.path);
-        match self.send(Method::GET, &url, true, &|r| r.header("accept", MANIFEST_TYPES)) {
+        match self.send(Method::GET, &url, reference, true, &|r| {
+            r.header("accept", MANIFEST_TYPES)
+        }) {
             Ok(response) => {
                 let media = response
                     .headers()
@@ -438,7 +582,8 @@ impl OciTarget {
                     .get("docker-content-digest")
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
-                let bytes = response.bytes().map_err(|e| Error::Failed(e.to_string()))?.to_vec();
+                let bytes = crate::http::read_body(response, MAX_MANIFEST)
+                    .map_err(|e| Self::failed(subject, &format!("reading the tag {tag}"), e))?;
                 let digest = digest.unwrap_or_else(|| {
                     format!(
                         "sha256:{}",
@@ -500,8 +645,50 @@ mod tests {
             }
         );
         assert_eq!(parse_reference("nginx").path, "library/nginx");
+        for (image, host, path) in [
+            ("nginx", DOCKER_HUB, "library/nginx"),
+            ("acme/x", DOCKER_HUB, "acme/x"),
+            ("docker.io/acme/x", DOCKER_HUB, "acme/x"),
+            ("docker.io/nginx", DOCKER_HUB, "library/nginx"),
+            ("index.docker.io/acme/x", DOCKER_HUB, "acme/x"),
+            ("localhost/x", "localhost", "x"),
+            ("localhost:5000/a/b", "localhost:5000", "a/b"),
+            ("GHCR.io/Acme/X", "ghcr.io", "acme/x"),
+        ] {
+            assert_eq!(
+                parse_reference(image),
+                Reference {
+                    host: host.into(),
+                    path: path.into()
+                },
+                "{image}"
+            );
+        }
         assert!(plain_http("127.0.0.1:5000", &[]) && plain_http("localhost:5000", &[]));
         assert!(!plain_http("ghcr.io", &[]) && plain_http("registry.lan:5000", &["registry.lan:5000".into()]));
+    }
+
+    #[test]
+    fn credentials_belong_to_one_registry() {
+        let given = Credentials {
+            username: Some("ci".into()),
+            password: Secret::new("pw"),
+            registry: None,
+        };
+        let scoped = given
+            .clone()
+            .scoped(None, &["ghcr.io/acme/a", "ghcr.io/acme/b"])
+            .unwrap();
+        assert!(scoped.for_host("ghcr.io").is_some() && scoped.for_host("registry-1.docker.io").is_none());
+        let err = given.clone().scoped(None, &["ghcr.io/acme/a", "acme/b"]).unwrap_err();
+        assert!(err.to_string().contains("[image] registry"), "{err}");
+        let hub = given
+            .clone()
+            .scoped(Some("docker.io"), &["ghcr.io/acme/a", "acme/b"])
+            .unwrap();
+        assert!(hub.for_host("registry-1.docker.io").is_some() && hub.for_host("ghcr.io").is_none());
+        assert!(Credentials::default().scoped(None, &["ghcr.io/a", "b"]).is_ok());
+        assert_eq!(url_host("http://127.0.0.1:5000/v2/x"), "127.0.0.1:5000");
     }
 
     #[test]
@@ -509,10 +696,13 @@ mod tests {
         let c = parse_challenge(
             r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:samalba/my-app:pull,push""#,
         );
-        let c = c.unwrap();
-        assert_eq!(c.realm, "https://auth.docker.io/token");
-        assert_eq!(c.service.as_deref(), Some("registry.docker.io"));
-        assert_eq!(c.scope.as_deref(), Some("repository:samalba/my-app:pull,push"));
-        assert!(parse_challenge("Basic realm=x").is_none());
+        let Some(Challenge::Bearer { realm, service, scope }) = c else {
+            panic!("a Bearer challenge");
+        };
+        assert_eq!(realm, "https://auth.docker.io/token");
+        assert_eq!(service.as_deref(), Some("registry.docker.io"));
+        assert_eq!(scope.as_deref(), Some("repository:samalba/my-app:pull,push"));
+        assert!(matches!(parse_challenge("Basic realm=\"x\""), Some(Challenge::Basic)));
+        assert!(parse_challenge("Negotiate").is_none());
     }
 }

@@ -14,7 +14,7 @@ use crate::txn::Transaction;
 use crate::txn::journal::{DeploymentRecord, JOURNAL_ASSET, Journal};
 use crate::txn::lock::{Lock, LockSettings};
 use crate::txn::pointer::{Pointer, PointerIo};
-use crate::txn::shipment::{image_releases, npm_packages, release_assets, write_plan_asset};
+use crate::txn::shipment::{image_credentials, image_releases, npm_packages, release_assets, write_plan_asset};
 
 /// Runs the publish stage of `request`, filling `report`.
 pub fn publish(
@@ -29,7 +29,7 @@ pub fn publish(
     let http = if request.dry_run {
         None
     } else {
-        Some(crate::http::Http::new(crate::http::HttpPolicy::default())?)
+        Some(crate::http::Http::new(github::http_policy(config, &request.ci)?)?)
     };
     if !request.dry_run && !packages.is_empty() && request.npm_token.is_none() {
         return Err(Error::input(
@@ -38,8 +38,9 @@ pub fn publish(
         ));
     }
     if let Some(docs) = &config.deploy.docs {
-        // A missing site is found before anything is staged, in a dry run too.
-        build::files::inside(&request.workspace, "deploy.docs", &docs.path)?;
+        // A missing or empty site, or a link out of it, is found before anything is staged, in a
+        // dry run too.
+        deploy::site_files(&request.workspace, docs)?;
     }
     // An action.yml that cannot point at the image is found before anything is staged; the
     // file read here is the one the action commit is made from.
@@ -67,7 +68,7 @@ pub fn publish(
         npm: npm::NpmTarget::new(http.clone(), request.npm_token.clone()),
         oci: oci::OciTarget::new(
             http.clone(),
-            request.registry.clone(),
+            image_credentials(request, config)?,
             config.image.insecure_registries.clone(),
             request.machine.docker_host.clone(),
         ),

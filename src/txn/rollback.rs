@@ -68,11 +68,11 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
             .map_err(|e| Error::Failed(format!("the {PLAN_ASSET} of {tag} is unreadable: {e}")))?,
         None => return Err(Error::Failed(format!("{tag} has a journal but no {PLAN_ASSET}"))),
     };
-    let http = crate::http::Http::new(crate::http::HttpPolicy::default())?;
+    let http = crate::http::Http::new(crate::targets::github::http_policy(config, &request.ci)?)?;
     let npm_target = npm::NpmTarget::new(Some(http.clone()), request.npm_token.clone());
     let oci_target = oci::OciTarget::new(
         Some(http),
-        request.registry.clone(),
+        crate::txn::shipment::image_credentials(request, config)?,
         config.image.insecure_registries.clone(),
         request.machine.docker_host.clone(),
     );

@@ -73,6 +73,21 @@ pub fn npm_packages(request: &ReleaseRequest, config: &Config, report: &RunRepor
     Ok(out)
 }
 
+/// The registry credentials of the request, scoped to the one registry they log in to (see
+/// [`oci::Credentials::scoped`]).
+pub fn image_credentials(request: &ReleaseRequest, config: &Config) -> Result<oci::Credentials> {
+    let images: Vec<&str> = config
+        .artifacts
+        .iter()
+        .filter(|a| a.kind == crate::config::ArtifactKind::Image)
+        .filter_map(|a| a.image.as_deref())
+        .collect();
+    request
+        .registry
+        .clone()
+        .scoped(config.image.registry.as_deref(), &images)
+}
+
 /// The images this release publishes, from the `kind = "image"` artifacts.
 pub fn image_releases(request: &ReleaseRequest, config: &Config, report: &RunReport) -> Vec<oci::ImageRelease> {
     let version = semver::Version::parse(&report.plan.version).ok();

@@ -308,7 +308,7 @@ fn npm_fixture(dir: &Path) {
     }
 }
 
-fn real_npm_file_list(dir: &Path) -> Vec<String> {
+pub fn real_npm_file_list(dir: &Path) -> Vec<String> {
     let out = Command::new("npm")
         .args(["pack", "--dry-run", "--json", "--ignore-scripts"])
         .current_dir(dir)

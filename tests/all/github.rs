@@ -268,7 +268,7 @@ fn refusals_before_anything_is_written() {
         "{}",
         text(&out).1
     );
-    // An asset name GitHub would rename.
+    // An asset name GitHub would rename: refused when the config is read, pointing at the line.
     repo.write(
         ".github/tamma-release.toml",
         &CONFIG.replace(
@@ -279,7 +279,9 @@ fn refusals_before_anything_is_written() {
     let out = release(&repo, &fake, &["--version", "1.1.0"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out).1.contains("GitHub would rename the asset \"read me.md\""),
+        text(&out)
+            .1
+            .contains(":13:8: the file artifact name \"read me.md\" would be renamed by GitHub"),
         "{}",
         text(&out).1
     );

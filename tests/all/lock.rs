@@ -35,7 +35,9 @@ fn hold_lock(fake: &FakeGitHub, holder: &str, age_seconds: i64) {
     fake.with(|s| {
         s.tag_objects.insert(
             "0123456789abcdef0123456789abcdef01234567".into(),
-            json!({"sha": "0123456789abcdef0123456789abcdef01234567", "message": holder, "tagger": {"date": since}}),
+            json!({"sha": "0123456789abcdef0123456789abcdef01234567", "tag": "lock", "message": holder,
+                   "tagger": {"name": "tamma-release", "date": since},
+                   "object": {"sha": "89abcdef0123456789abcdef0123456789abcdef", "type": "commit"}}),
         );
         s.refs.insert(
             "tamma-release/lock".into(),

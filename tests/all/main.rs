@@ -7,6 +7,7 @@ mod deploy;
 mod generated;
 mod github;
 mod guide;
+mod hostile_paths;
 mod http;
 mod image;
 mod lock;

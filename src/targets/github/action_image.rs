@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::plan::ReleasePlan;
-use crate::targets::github::client::GitHubClient;
+use crate::targets::github::client::{ApiSha, GitHubClient};
 
 /// The action file at the repository root.
 pub const ACTION_FILE: &str = "action.yml";
@@ -79,32 +79,24 @@ pub fn stage_action_commit(
     let rewritten = rewrite_action_yml(action_yml, reference)?;
     let blob = client.create_blob(rewritten.as_bytes())?;
     let what = "writing the action commit";
+    let payload =
+        json!({"base_tree": tree, "tree": [{"path": ACTION_FILE, "mode": "100644", "type": "blob", "sha": blob}]});
+    let url = client.repo_url("/git/trees");
     let tree = client
-        .json(
-            Method::POST,
-            true,
-            &client.repo_url("/git/trees"),
-            Some(&json!({"base_tree": tree, "tree": [{"path": ACTION_FILE, "mode": "100644", "type": "blob", "sha": blob}]})),
-            what,
-        )?
-        .and_then(|v| v["sha"].as_str().map(str::to_string))
-        .ok_or_else(|| Error::Failed(format!("{what}: the answer has no sha")))?;
+        .call::<ApiSha>(Method::POST, true, &url, Some(&payload), what)?
+        .ok_or_else(|| Error::Failed(format!("{what}: GitHub answered 404")))?
+        .sha;
     let date = crate::dates::rfc3339(plan.commit_time);
     let person = json!({"name": "tamma-release", "email": "tamma-release@users.noreply.github.com", "date": date});
     let payload = json!({
         "message": format!("{ACTION_FILE}: run {reference} ({})\n\nThe prebuilt image of {}, so users of the action never build it.", plan.tag, plan.tag),
         "tree": tree, "parents": [plan.commit], "author": person, "committer": person,
     });
-    client
-        .json(
-            Method::POST,
-            true,
-            &client.repo_url("/git/commits"),
-            Some(&payload),
-            what,
-        )?
-        .and_then(|v| v["sha"].as_str().map(str::to_string))
-        .ok_or_else(|| Error::Failed(format!("{what}: the answer has no sha")))
+    let url = client.repo_url("/git/commits");
+    Ok(client
+        .call::<ApiSha>(Method::POST, true, &url, Some(&payload), what)?
+        .ok_or_else(|| Error::Failed(format!("{what}: GitHub answered 404")))?
+        .sha)
 }
 
 #[cfg(test)]

@@ -2,10 +2,38 @@
 //! binary, no clone), and environments are recorded as GitHub Deployments; these are the calls.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::targets::github::client::GitHubClient;
+use crate::targets::github::client::{ApiRef, ApiSha, GitHubClient, encode_ref};
+
+/// A commit as `GET /git/commits/{sha}` answers (the part we use).
+#[derive(Debug, serde::Deserialize)]
+struct ApiCommit {
+    tree: ApiSha,
+}
+
+/// A recursive tree listing.
+#[derive(Debug, serde::Deserialize)]
+struct ApiTree {
+    tree: Vec<ApiTreeItem>,
+    #[serde(default)]
+    truncated: bool,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ApiTreeItem {
+    path: String,
+    #[serde(rename = "type")]
+    kind: String,
+    sha: String,
+}
+
+/// A created deployment.
+#[derive(Debug, serde::Deserialize)]
+struct ApiId {
+    id: u64,
+}
 
 /// One entry of a tree listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,109 +44,83 @@ pub struct TreeEntry {
     pub sha: String,
 }
 
-fn field(value: &Value, key: &str, what: &str) -> Result<String> {
-    value[key]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| Error::Failed(format!("{what}: the answer has no {key}")))
+/// `call` for a request that must answer (a 404 here is an error, not "absent").
+fn required<T>(answer: Option<T>, what: &str) -> Result<T> {
+    answer.ok_or_else(|| Error::Failed(format!("{what}: GitHub answered 404")))
 }
 
 impl GitHubClient {
     /// The commit a branch points at.
     pub fn branch_commit(&self, branch: &str) -> Result<Option<String>> {
         let what = format!("reading the branch {branch}");
-        let value = self.json(
-            Method::GET,
-            true,
-            &self.repo_url(&format!("/git/ref/heads/{branch}")),
-            None,
-            &what,
-        )?;
-        value.map(|v| field(&v["object"], "sha", &what)).transpose()
+        let url = self.repo_url(&format!("/git/ref/heads/{}", encode_ref(branch)?));
+        Ok(self
+            .call::<ApiRef>(Method::GET, true, &url, None, &what)?
+            .map(|r| r.object.sha))
     }
 
     /// The files (blobs) of a commit's tree.
     pub fn commit_files(&self, commit: &str) -> Result<Vec<TreeEntry>> {
         let what = "reading the docs branch";
-        let commit_value = self
-            .json(
-                Method::GET,
-                true,
-                &self.repo_url(&format!("/git/commits/{commit}")),
-                None,
-                what,
-            )?
-            .unwrap_or(Value::Null);
-        let tree = field(&commit_value["tree"], "sha", what)?;
-        let listing = self
-            .json(
-                Method::GET,
-                true,
-                &self.repo_url(&format!("/git/trees/{tree}?recursive=1")),
-                None,
-                what,
-            )?
-            .unwrap_or(Value::Null);
-        Ok(listing["tree"]
-            .as_array()
+        let url = self.repo_url(&format!("/git/commits/{commit}"));
+        let tree = required(self.call::<ApiCommit>(Method::GET, true, &url, None, what)?, what)?
+            .tree
+            .sha;
+        let url = self.repo_url(&format!("/git/trees/{tree}?recursive=1"));
+        let listing = required(self.call::<ApiTree>(Method::GET, true, &url, None, what)?, what)?;
+        if listing.truncated {
+            return Err(Error::Failed(format!(
+                "{what}: its tree is too large for GitHub to list at once; the docs branch cannot be updated file by file"
+            )));
+        }
+        Ok(listing
+            .tree
             .into_iter()
-            .flatten()
-            .filter(|e| e["type"] == "blob")
-            .filter_map(|e| {
-                Some(TreeEntry {
-                    path: e["path"].as_str()?.to_string(),
-                    sha: e["sha"].as_str()?.to_string(),
-                })
+            .filter(|e| e.kind == "blob")
+            .map(|e| TreeEntry {
+                path: e.path,
+                sha: e.sha,
             })
             .collect())
     }
 
     /// Uploads a blob; returns its sha.
     pub fn create_blob(&self, bytes: &[u8]) -> Result<String> {
+        let what = "uploading a docs file";
         let payload = json!({"content": crate::build::npm_pack::base64(bytes), "encoding": "base64"});
-        let value = self
-            .json(
-                Method::POST,
-                true,
-                &self.repo_url("/git/blobs"),
-                Some(&payload),
-                "uploading a docs file",
-            )?
-            .unwrap_or(Value::Null);
-        field(&value, "sha", "uploading a docs file")
+        let url = self.repo_url("/git/blobs");
+        Ok(required(
+            self.call::<ApiSha>(Method::POST, true, &url, Some(&payload), what)?,
+            what,
+        )?
+        .sha)
     }
 
     /// Creates a tree of `(path, blob sha)` entries (a whole tree: no base).
     pub fn create_tree(&self, entries: &[TreeEntry]) -> Result<String> {
-        let tree: Vec<Value> = entries
+        let tree: Vec<serde_json::Value> = entries
             .iter()
             .map(|e| json!({"path": e.path, "mode": "100644", "type": "blob", "sha": e.sha}))
             .collect();
-        let value = self
-            .json(
-                Method::POST,
-                true,
-                &self.repo_url("/git/trees"),
-                Some(&json!({"tree": tree})),
-                "writing the docs tree",
-            )?
-            .unwrap_or(Value::Null);
-        field(&value, "sha", "writing the docs tree")
+        let what = "writing the docs tree";
+        let url = self.repo_url("/git/trees");
+        Ok(required(
+            self.call::<ApiSha>(Method::POST, true, &url, Some(&json!({"tree": tree})), what)?,
+            what,
+        )?
+        .sha)
     }
 
     /// Creates a commit.
     pub fn create_commit(&self, message: &str, tree: &str, parents: &[String]) -> Result<String> {
+        let what = "committing the docs";
         let payload = json!({"message": message, "tree": tree, "parents": parents});
-        let value = self
-            .json(
-                Method::POST,
-                true,
-                &self.repo_url("/git/commits"),
-                Some(&payload),
-                "committing the docs",
-            )?
-            .unwrap_or(Value::Null);
-        field(&value, "sha", "committing the docs")
+        let url = self.repo_url("/git/commits");
+        Ok(required(
+            self.call::<ApiSha>(Method::POST, true, &url, Some(&payload), what)?,
+            what,
+        )?
+        .sha)
     }
 
     /// Points a branch at `commit` (creating it when `create`); `force` allows any move.
@@ -132,7 +134,7 @@ impl GitHubClient {
             self.json(
                 Method::PATCH,
                 true,
-                &self.repo_url(&format!("/git/refs/heads/{branch}")),
+                &self.repo_url(&format!("/git/refs/heads/{}", encode_ref(branch)?)),
                 Some(&payload),
                 &what,
             )?;
@@ -145,7 +147,7 @@ impl GitHubClient {
         self.json(
             Method::DELETE,
             true,
-            &self.repo_url(&format!("/git/refs/heads/{branch}")),
+            &self.repo_url(&format!("/git/refs/heads/{}", encode_ref(branch)?)),
             None,
             &format!("deleting the branch {branch}"),
         )?;
@@ -160,18 +162,12 @@ impl GitHubClient {
             "production_environment": environment == "production",
         });
         let what = format!("creating a deployment to {environment}");
-        let value = self
-            .json(
-                Method::POST,
-                false,
-                &self.repo_url("/deployments"),
-                Some(&payload),
-                &what,
-            )?
-            .unwrap_or(Value::Null);
-        value["id"]
-            .as_u64()
-            .ok_or_else(|| Error::Failed(format!("{what}: the answer has no id")))
+        let url = self.repo_url("/deployments");
+        Ok(required(
+            self.call::<ApiId>(Method::POST, false, &url, Some(&payload), &what)?,
+            &what,
+        )?
+        .id)
     }
 
     /// Sets a deployment's status.

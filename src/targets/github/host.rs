@@ -33,10 +33,7 @@ pub struct GitHubHost {
 /// Whether GitHub would keep `name` as it is (it renames special characters and leading or
 /// trailing dots).
 pub fn name_survives(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && !name.ends_with('.')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
+    crate::config::github_keeps_name(name)
 }
 
 impl GitHubHost {
@@ -149,13 +146,9 @@ impl GitHubHost {
                 {
                     last_error = format!("HTTP {status}");
                 }
-                Err(HttpError::Transport(e)) => last_error = e,
-                Err(HttpError::RateLimited { reset }) => {
-                    return Err(Error::Failed(format!(
-                        "uploading {}: {}",
-                        wanted.name,
-                        HttpError::RateLimited { reset }
-                    )));
+                Err(HttpError::Transport(e) | HttpError::Unexpected(e)) => last_error = e,
+                Err(e @ (HttpError::RateLimited { .. } | HttpError::TooLongWait { .. })) => {
+                    return Err(Error::Failed(format!("uploading {}: {e}", wanted.name)));
                 }
                 Err(e @ HttpError::Status { .. }) => {
                     return Err(Error::Failed(format!("uploading {}: {e}", wanted.name)));

@@ -156,11 +156,18 @@ impl ReleaseHost for DryRunHost {
     }
 }
 
-/// The HTTP policy with `[github]`'s pacing and retry settings applied.
-fn policy(config: &crate::config::Config) -> Result<crate::http::HttpPolicy> {
+/// The HTTP policy with `[github]`'s pacing and retry settings applied, naming this workflow run
+/// as the one to re-run when a server asks for a longer wait than the policy allows.
+pub fn http_policy(config: &crate::config::Config, ci: &crate::context::CiContext) -> Result<crate::http::HttpPolicy> {
     use crate::build::command::parse_duration;
     let github = &config.github;
-    let mut policy = crate::http::HttpPolicy::default();
+    let mut policy = crate::http::HttpPolicy {
+        rerun: ci
+            .run_url
+            .clone()
+            .or_else(|| ci.run_id.as_ref().map(|id| format!("workflow run {id}"))),
+        ..crate::http::HttpPolicy::default()
+    };
     if let Some(text) = &github.write_interval {
         policy.write_interval = parse_duration("github.write-interval", text)?;
     }
@@ -181,7 +188,7 @@ pub(crate) fn client_for(
     let (Some(repository), Some(token)) = (request.ci.repository.clone(), request.github_token.clone()) else {
         return Ok(None);
     };
-    let policy = policy(config)?;
+    let policy = http_policy(config, &request.ci)?;
     let retry_wait = policy.backoff;
     let api = request
         .ci

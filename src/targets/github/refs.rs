@@ -3,11 +3,26 @@
 //! makes atomic for us: creating a ref fails when it exists, which is the lock.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::http::HttpError;
-use crate::targets::github::client::{ApiRelease, GitHubClient, encode_query};
+use crate::targets::github::client::{
+    ApiRef, ApiRelease, ApiSha, ApiTagObject, GitHubClient, encode_query, encode_ref,
+};
+
+/// A deployment as listed.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct ApiDeployment {
+    id: u64,
+    environment: String,
+}
+
+/// A deployment status as listed.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct ApiStatus {
+    state: String,
+}
 
 /// A lock as GitHub holds it: the ref points at an annotated tag object whose message says who
 /// holds it and whose tagger date says since when.
@@ -24,19 +39,14 @@ pub struct LockHolder {
 impl GitHubClient {
     /// The release GitHub marks as latest, if any.
     pub fn latest_release(&self) -> Result<Option<ApiRelease>> {
-        let what = "reading the latest release";
-        match self.json(Method::GET, true, &self.repo_url("/releases/latest"), None, what)? {
-            Some(value) => serde_json::from_value(value)
-                .map(Some)
-                .map_err(|e| Error::Failed(format!("{what}: unexpected answer: {e}"))),
-            None => Ok(None),
-        }
+        let url = self.repo_url("/releases/latest");
+        self.call(Method::GET, true, &url, None, "reading the latest release")
     }
 
     /// Points the tag `tag` at `commit`, creating it or moving it (tags that float, like `v1`).
     pub fn move_tag(&self, tag: &str, commit: &str) -> Result<()> {
         let what = format!("moving the tag {tag}");
-        let url = self.repo_url(&format!("/git/refs/tags/{}", encode_query(tag)));
+        let url = self.repo_url(&format!("/git/refs/tags/{}", encode_ref(tag)?));
         match self.send_json(Method::PATCH, true, &url, Some(&json!({"sha": commit, "force": true}))) {
             Ok(_) => Ok(()),
             Err(HttpError::Status { status: 404 | 422, .. }) => self.create_tag(tag, commit),
@@ -49,7 +59,7 @@ impl GitHubClient {
         self.json(
             Method::DELETE,
             true,
-            &self.repo_url(&format!("/git/refs/tags/{}", encode_query(tag))),
+            &self.repo_url(&format!("/git/refs/tags/{}", encode_ref(tag)?)),
             None,
             &format!("deleting the tag {tag}"),
         )?;
@@ -58,44 +68,22 @@ impl GitHubClient {
 
     /// The deployments of `reference` (a tag): (id, environment), newest first.
     pub fn deployments_of(&self, reference: &str) -> Result<Vec<(u64, String)>> {
-        let value = self
-            .json(
-                Method::GET,
-                true,
-                &self.repo_url(&format!("/deployments?ref={}&per_page=100", encode_query(reference))),
-                None,
-                "listing deployments",
-            )?
-            .unwrap_or(Value::Null);
-        Ok(value
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|d| Some((d["id"].as_u64()?, d["environment"].as_str()?.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default())
+        let path = format!("/deployments?ref={}&per_page=100", encode_query(reference));
+        Ok(self
+            .list::<ApiDeployment>(&path, "listing deployments")?
+            .into_iter()
+            .map(|d| (d.id, d.environment))
+            .collect())
     }
 
     /// The states of a deployment, newest first.
     pub fn deployment_states(&self, id: u64) -> Result<Vec<String>> {
-        let value = self
-            .json(
-                Method::GET,
-                true,
-                &self.repo_url(&format!("/deployments/{id}/statuses")),
-                None,
-                "reading a deployment's statuses",
-            )?
-            .unwrap_or(Value::Null);
-        Ok(value
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s["state"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default())
+        let path = format!("/deployments/{id}/statuses?per_page=100");
+        Ok(self
+            .list::<ApiStatus>(&path, "reading a deployment's statuses")?
+            .into_iter()
+            .map(|s| s.state)
+            .collect())
     }
 
     /// Tries to take the lock `reference` (e.g. `refs/tamma-release/lock`) for `holder` at
@@ -109,21 +97,14 @@ impl GitHubClient {
         now: &str,
     ) -> Result<std::result::Result<String, LockHolder>> {
         let what = format!("taking the lock {reference}");
-        let tag = self
-            .send_json(
-                Method::POST,
-                false,
-                &self.repo_url("/git/tags"),
-                Some(&json!({
-                    "tag": reference.rsplit('/').next().unwrap_or("lock"), "message": holder, "object": commit,
-                    "type": "commit", "tagger": {"name": "tamma-release", "email": "tamma-release@users.noreply.github.com", "date": now},
-                })),
-            )
-            .map_err(|e| self.explained(&what, e))?;
-        let object = tag["sha"]
-            .as_str()
-            .ok_or_else(|| Error::Failed(format!("{what}: the answer has no sha")))?
-            .to_string();
+        let payload = json!({
+            "tag": reference.rsplit('/').next().unwrap_or("lock"), "message": holder, "object": commit,
+            "type": "commit", "tagger": {"name": "tamma-release", "email": "tamma-release@users.noreply.github.com", "date": now},
+        });
+        let object = self
+            .call::<ApiSha>(Method::POST, false, &self.repo_url("/git/tags"), Some(&payload), &what)?
+            .ok_or_else(|| Error::Failed(format!("{what}: GitHub answered 404")))?
+            .sha;
         match self.send_json(
             Method::POST,
             false,
@@ -150,44 +131,31 @@ impl GitHubClient {
     pub fn read_lock(&self, reference: &str) -> Result<Option<LockHolder>> {
         let what = format!("reading the lock {reference}");
         let path = reference.trim_start_matches("refs/");
-        let Some(value) = self.json(
-            Method::GET,
-            true,
-            &self.repo_url(&format!("/git/ref/{path}")),
-            None,
-            &what,
-        )?
-        else {
+        let url = self.repo_url(&format!("/git/ref/{path}"));
+        let Some(found) = self.call::<ApiRef>(Method::GET, true, &url, None, &what)? else {
             return Ok(None);
         };
-        let object = value["object"]["sha"].as_str().unwrap_or_default().to_string();
-        let tag = self
-            .json(
-                Method::GET,
-                true,
-                &self.repo_url(&format!("/git/tags/{object}")),
-                None,
-                &what,
-            )?
-            .unwrap_or(Value::Null);
+        let object = found.object.sha;
+        let url = self.repo_url(&format!("/git/tags/{object}"));
+        let tag = self.call::<ApiTagObject>(Method::GET, true, &url, None, &what)?;
         Ok(Some(LockHolder {
+            holder: tag
+                .as_ref()
+                .and_then(|t| t.message.as_deref())
+                .unwrap_or("unknown")
+                .trim()
+                .to_string(),
+            since: tag.and_then(|t| t.tagger).and_then(|t| t.date).unwrap_or_default(),
             object,
-            holder: tag["message"].as_str().unwrap_or("unknown").trim().to_string(),
-            since: tag["tagger"]["date"].as_str().unwrap_or_default().to_string(),
         }))
     }
 
     /// Deletes the lock `reference` if it still points at `object` (never someone else's).
     pub fn unlock(&self, reference: &str, object: &str) -> Result<()> {
         let path = reference.trim_start_matches("refs/");
-        let current = self.json(
-            Method::GET,
-            true,
-            &self.repo_url(&format!("/git/ref/{path}")),
-            None,
-            &format!("reading the lock {reference}"),
-        )?;
-        if current.is_some_and(|v| v["object"]["sha"] == object) {
+        let url = self.repo_url(&format!("/git/ref/{path}"));
+        let current = self.call::<ApiRef>(Method::GET, true, &url, None, &format!("reading the lock {reference}"))?;
+        if current.is_some_and(|r| r.object.sha == object) {
             self.json(
                 Method::DELETE,
                 true,
