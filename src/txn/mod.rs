@@ -8,6 +8,7 @@ pub mod lock;
 pub mod pointer;
 pub mod publish;
 pub mod rollback;
+pub mod scope;
 pub mod shipment;
 
 use std::path::{Path, PathBuf};
@@ -29,10 +30,19 @@ pub struct Transaction {
 
 impl Transaction {
     /// A transaction for `plan` whose journal lives at `path`; a journal already there for the same
-    /// release is resumed.
-    pub fn open(path: &Path, plan: &crate::plan::ReleasePlan, dry_run: bool) -> Result<Transaction> {
+    /// release is resumed, once `scope` accepts every pointer it names.
+    pub fn open(
+        path: &Path,
+        plan: &crate::plan::ReleasePlan,
+        dry_run: bool,
+        scope: &scope::Scope,
+        prefix: &str,
+    ) -> Result<Transaction> {
         let journal = match Journal::load(path)? {
-            Some(found) if !dry_run && found.is_for(plan) => Some(found),
+            Some(found) if !dry_run && found.is_for(plan) => {
+                scope.check(&found, &plan.tag, prefix, &path.display().to_string())?;
+                Some(found)
+            }
             _ => None,
         };
         let mut txn = Transaction {

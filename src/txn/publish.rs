@@ -55,6 +55,7 @@ pub fn publish(
             None
         };
     let lock_settings = LockSettings::from_config(config)?;
+    let scope = crate::txn::scope::Scope::from_config(&request.workspace, config)?;
     let github_client = if request.dry_run {
         None
     } else {
@@ -78,6 +79,8 @@ pub fn publish(
             &build::dist_dir(&request.workspace).join(JOURNAL_ASSET),
             &report.plan,
             request.dry_run,
+            &scope,
+            &config.release.tag_prefix,
         )?,
         lock: None,
         floating_commit: None,
@@ -172,8 +175,15 @@ impl Run<'_> {
         if !self.txn.resumed()
             && let Some(bytes) = host.attached(&staged, JOURNAL_ASSET)?
         {
-            let found = Journal::parse(&bytes, &format!("the {JOURNAL_ASSET} of the draft {}", plan.tag))?;
+            let origin = format!("the {JOURNAL_ASSET} of the draft {}", plan.tag);
+            let found = Journal::parse(&bytes, &origin)?;
             if found.is_for(plan) {
+                crate::txn::scope::Scope::from_config(&self.request.workspace, self.config)?.check(
+                    &found,
+                    &plan.tag,
+                    &self.config.release.tag_prefix,
+                    &origin,
+                )?;
                 self.txn.resume(found, &format!("the draft release {}", plan.tag));
             }
         }

@@ -50,7 +50,10 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
             ),
         )
     })?;
-    let journal = Journal::parse(&journal_bytes, &format!("the {JOURNAL_ASSET} of {tag}"))?;
+    let origin = format!("the {JOURNAL_ASSET} of {tag}");
+    let journal = Journal::parse(&journal_bytes, &origin)?;
+    // Untrusted until checked: every pointer must be one this configuration releases to.
+    crate::txn::scope::Scope::from_config(&request.workspace, config)?.check(&journal, &tag, prefix, &origin)?;
     let moves_npm = journal
         .flips()
         .iter()

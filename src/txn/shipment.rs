@@ -32,11 +32,20 @@ pub fn release_assets(request: &ReleaseRequest, report: &RunReport) -> Vec<Relea
         .collect()
 }
 
-/// The npm packages this release publishes, from the `kind = "npm"` artifacts.
-pub fn npm_packages(request: &ReleaseRequest, config: &Config, report: &RunReport) -> Result<Vec<npm::NpmPackage>> {
-    let version =
-        semver::Version::parse(&report.plan.version).map_err(|e| crate::error::Error::Failed(e.to_string()))?;
-    let dist = build::dist_dir(&request.workspace);
+/// Who an npm artifact is on which registry: read from its package.json in the checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageIdentity {
+    /// `name` from package.json.
+    pub name: String,
+    /// The registry: `publishConfig.registry`, else `[npm] registry`, else npmjs — without user
+    /// info or query (credentials in a committed URL are not used, and never printed).
+    pub registry: String,
+    /// `publishConfig.access`.
+    pub access: Option<String>,
+}
+
+/// The identity of every `kind = "npm"` artifact, in config order.
+pub fn npm_identities(workspace: &std::path::Path, config: &Config) -> Result<Vec<PackageIdentity>> {
     let mut out = Vec::new();
     for artifact in config
         .artifacts
@@ -44,7 +53,7 @@ pub fn npm_packages(request: &ReleaseRequest, config: &Config, report: &RunRepor
         .filter(|a| a.kind == crate::config::ArtifactKind::Npm)
     {
         let Some(path) = &artifact.path else { continue };
-        let manifest_path = request.workspace.join(path).join("package.json");
+        let manifest_path = workspace.join(path).join("package.json");
         let text = std::fs::read_to_string(&manifest_path).map_err(|source| crate::error::Error::ReadFile {
             path: manifest_path.clone(),
             source,
@@ -56,21 +65,43 @@ pub fn npm_packages(request: &ReleaseRequest, config: &Config, report: &RunRepor
             )
         })?;
         let name = manifest["name"].as_str().unwrap_or_default().to_string();
-        let registry = manifest["publishConfig"]["registry"]
+        let raw = manifest["publishConfig"]["registry"]
             .as_str()
             .map(str::to_string)
             .or_else(|| config.npm.registry.clone())
             .unwrap_or_else(|| npm::DEFAULT_REGISTRY.to_string());
-        out.push(npm::NpmPackage {
-            tarball: dist.join(build::npm_pack::tarball_name(&name, &report.plan.version)),
-            version: report.plan.version.clone(),
-            access: manifest["publishConfig"]["access"].as_str().map(str::to_string),
-            channel: crate::targets::channel_for(&version),
-            registry,
+        let (registry, had_credentials) = crate::redact::registry_url(&raw);
+        if had_credentials {
+            tracing::warn!(
+                "the registry URL of {name} carries credentials; they are not used (give npm-token) and never printed — remove them from {}",
+                manifest_path.display()
+            );
+        }
+        out.push(PackageIdentity {
             name,
+            registry,
+            access: manifest["publishConfig"]["access"].as_str().map(str::to_string),
         });
     }
     Ok(out)
+}
+
+/// The npm packages this release publishes, from the `kind = "npm"` artifacts.
+pub fn npm_packages(request: &ReleaseRequest, config: &Config, report: &RunReport) -> Result<Vec<npm::NpmPackage>> {
+    let version =
+        semver::Version::parse(&report.plan.version).map_err(|e| crate::error::Error::Failed(e.to_string()))?;
+    let dist = build::dist_dir(&request.workspace);
+    Ok(npm_identities(&request.workspace, config)?
+        .into_iter()
+        .map(|identity| npm::NpmPackage {
+            tarball: dist.join(build::npm_pack::tarball_name(&identity.name, &report.plan.version)),
+            version: report.plan.version.clone(),
+            access: identity.access,
+            channel: crate::targets::channel_for(&version),
+            registry: identity.registry,
+            name: identity.name,
+        })
+        .collect())
 }
 
 /// The registry credentials of the request, scoped to the one registry they log in to (see
