@@ -271,7 +271,8 @@ fn finish(result: Result<RunReport, Error>, workspace: &Path, sinks: &Sinks) -> 
 
 fn print_result(report: &RunReport, sinks: &Sinks) {
     if sinks.json {
-        println!("{}", serde_json::to_string_pretty(report).expect("a report serializes"));
+        let shown = report.redacted();
+        println!("{}", serde_json::to_string_pretty(&shown).expect("a report serializes"));
         return;
     }
     let plan = &report.plan;
@@ -311,7 +312,7 @@ fn print_result(report: &RunReport, sinks: &Sinks) {
             "{}{}: {}\n",
             if step.dry_run { "would " } else { "" },
             step.target,
-            step.action
+            tamma_release::redact::urls(&step.action)
         ));
     }
     if let Some(url) = report.release.as_ref().and_then(|r| r.url.as_deref()) {
@@ -322,7 +323,7 @@ fn print_result(report: &RunReport, sinks: &Sinks) {
 }
 
 fn report_error(error: &Error, workspace: &Path, sinks: &Sinks) {
-    let message = error.to_string();
+    let message = tamma_release::redact::urls(&error.to_string());
     if sinks.actions {
         println!("{}", commands::error(&message, error.location(), workspace));
         if let Error::GateFailed { findings, .. } = error {

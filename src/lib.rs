@@ -17,6 +17,7 @@ pub mod http;
 pub mod pipeline;
 pub mod plan;
 pub mod prepare;
+pub mod redact;
 pub mod report;
 pub mod request;
 pub mod secret;

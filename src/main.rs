@@ -16,6 +16,23 @@ use tamma_release::secret::Secret;
 
 use cli::{Cli, CliCommand, ConfigCommand};
 
+/// A log sink that hides URL credentials and queries ([`tamma_release::redact::urls`]) in every
+/// line, whatever logged it — our messages, a build command's output, an error from a crate.
+struct Redacting<W: std::io::Write>(W);
+
+impl<W: std::io::Write> std::io::Write for Redacting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // The formatter hands over each event whole, so a URL is never split between two calls.
+        let text = String::from_utf8_lossy(buf);
+        self.0.write_all(tamma_release::redact::urls(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 fn init_logging(to_stdout: bool, verbose: u8, quiet: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "warn",
@@ -32,13 +49,13 @@ fn init_logging(to_stdout: bool, verbose: u8, quiet: bool) {
         builder
             .without_time()
             .with_ansi(false)
-            .with_writer(std::io::stdout)
+            .with_writer(|| Redacting(std::io::stdout()))
             .init();
     } else {
         use std::io::IsTerminal;
         builder
             .with_ansi(std::io::stderr().is_terminal())
-            .with_writer(std::io::stderr)
+            .with_writer(|| Redacting(std::io::stderr()))
             .init();
     }
 }

@@ -51,6 +51,19 @@ pub struct RollbackSummary {
 }
 
 impl RunReport {
+    /// The report as it may be shown: URLs in steps and pointer names without credentials or
+    /// queries (see [`crate::redact`]); the notes are left as the release has them.
+    pub fn redacted(&self) -> RunReport {
+        let mut shown = self.clone();
+        for step in &mut shown.steps {
+            step.action = crate::redact::urls(&step.action);
+        }
+        for moved in &mut shown.pointers {
+            moved.pointer = crate::redact::urls(&moved.pointer);
+        }
+        shown
+    }
+
     /// The action outputs, in the order action.yml declares them.
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
         let plan = &self.plan;
@@ -257,7 +270,8 @@ impl RunReport {
         }
         let notes_open = "\n<details open><summary>Release notes</summary>\n\n";
         let notes_close = "\n</details>\n";
-        fit(head, notes_open, &plan.notes, notes_close)
+        // Steps and targets may name configured URLs; the notes are the release's own text.
+        fit(crate::redact::urls(&head), notes_open, &plan.notes, notes_close)
     }
 }
 

@@ -188,12 +188,13 @@ pub fn smoke(http: &crate::http::Http, check: &SmokeCheck) -> Result<()> {
                     if contains { "" } else { " without the expected text" }
                 );
             }
-            Err(e) => last = e.to_string(),
+            Err(e) => last = e.without_url().to_string(),
         }
         if started.elapsed() + wait > timeout {
             return Err(Error::Failed(format!(
                 "the smoke check {} did not pass within {} (last: {last})",
-                check.url, check.timeout
+                crate::redact::urls(&check.url),
+                check.timeout
             )));
         }
         std::thread::sleep(wait);
@@ -232,12 +233,13 @@ pub fn deploy_staging(
             if let Some(secret) = secret {
                 request = request.header("x-tamma-signature-256", signature(secret, &body));
             }
+            let shown = crate::redact::urls(url);
             let response = request
                 .send()
-                .map_err(|e| Error::Failed(format!("the deploy webhook {url} failed: {e}")))?;
+                .map_err(|e| Error::Failed(format!("the deploy webhook {shown} failed: {}", e.without_url())))?;
             if !response.status().is_success() {
                 return Err(Error::Failed(format!(
-                    "the deploy webhook {url} answered {}",
+                    "the deploy webhook {shown} answered {}",
                     response.status()
                 )));
             }

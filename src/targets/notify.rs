@@ -26,13 +26,14 @@ pub fn send(
         .unwrap_or_default();
     let message = serde_json::json!({
         "event": outcome, "version": plan.version, "tag": plan.tag, "repository": plan.repository, "url": link,
-        "error": failure.map(ToString::to_string), "duration-seconds": duration.as_secs(),
+        "error": failure.map(|e| crate::redact::urls(&e.to_string())), "duration-seconds": duration.as_secs(),
     });
     let text = match failure {
         Some(error) => format!(
-            "tamma-release: {} {} failed: {error}",
+            "tamma-release: {} {} failed: {}",
             plan.repository.as_deref().unwrap_or_default(),
-            plan.tag
+            plan.tag,
+            crate::redact::urls(&error.to_string())
         ),
         None => format!(
             "tamma-release: {} {} released {link}",
@@ -66,14 +67,8 @@ pub fn deliver(config: &Config, request: &ReleaseRequest, message: &serde_json::
     for (url, body) in targets {
         let sent = http.client().post(&url).json(&body).send();
         let ok = sent.as_ref().is_ok_and(|r| r.status().is_success());
-        let shown = url
-            .split('?')
-            .next()
-            .unwrap_or_default()
-            .split('/')
-            .take(3)
-            .collect::<Vec<_>>()
-            .join("/");
+        // Only the origin: a webhook's path is often its secret (Slack's is).
+        let shown = crate::redact::urls(&url.split('/').take(3).collect::<Vec<_>>().join("/"));
         if !ok {
             tracing::warn!("the notification to {shown} failed; the release is not affected");
         }

@@ -95,25 +95,6 @@ pub struct Journal {
     pub deployments: Vec<DeploymentRecord>,
 }
 
-/// `text` with every URL's user info (`user:token@`) and query (`?key=…`) removed — webhook URLs
-/// and registry URLs may carry credentials there.
-pub fn redact_urls(text: &str) -> String {
-    let mut out = Vec::new();
-    for word in text.split(' ') {
-        let Some(scheme_end) = word.find("://") else {
-            out.push(word.to_string());
-            continue;
-        };
-        let (scheme, rest) = word.split_at(scheme_end + 3);
-        let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, path) = rest.split_at(host_end);
-        let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-        let path = path.split(['?', '#']).next().unwrap_or_default();
-        out.push(format!("{scheme}{host}{path}"));
-    }
-    out.join(" ")
-}
-
 /// Now, as RFC 3339 UTC.
 pub fn now() -> String {
     let seconds = std::time::SystemTime::now()
@@ -161,7 +142,7 @@ impl Journal {
         self.steps.push(Step {
             phase: phase.into(),
             target: target.into(),
-            action: redact_urls(&action.into()),
+            action: crate::redact::urls(&action.into()),
             pointer: None,
             before: None,
             after: None,
@@ -288,18 +269,6 @@ mod tests {
         assert!(j.open_flip(&latest).is_none(), "an undone flip is read afresh");
         j.steps.push(flip(&latest, Some("old"), "new", Outcome::Done));
         assert_eq!(j.flips(), vec![(latest, Some("old".to_string()), "new".to_string())]);
-    }
-
-    #[test]
-    fn urls_lose_credentials_and_queries() {
-        assert_eq!(
-            redact_urls("the deploy webhook https://ci:s3cret@deploy.example.com/hook?token=abc answered 500"),
-            "the deploy webhook https://deploy.example.com/hook answered 500"
-        );
-        assert_eq!(
-            redact_urls("pushed 127.0.0.1:5000/acme/widget:1.0.0"),
-            "pushed 127.0.0.1:5000/acme/widget:1.0.0"
-        );
     }
 
     #[test]

@@ -179,6 +179,8 @@ impl GitHubClient {
         log_url: Option<&str>,
         description: &str,
     ) -> Result<()> {
+        // The description is shown to anyone who can read the repository: no URL credentials.
+        let description = crate::redact::urls(description);
         let mut payload = json!({"state": state, "description": description.chars().take(140).collect::<String>()});
         if let Some(url) = environment_url {
             payload["environment_url"] = json!(url);
