@@ -1,8 +1,10 @@
 //! A stateful stand-in for GitHub's REST API, built on wiremock: releases (drafts invisible to
 //! get-by-tag), assets with `state` and `digest`, an `upload_url` on an uploads path, git refs,
 //! "latest", 401 for a wrong token, 422 `already_exists` — and injected faults: 5xx, a 502 that
-//! leaves a `starter` asset, 403 with `retry-after`. Every request is logged so tests can count
-//! writes; an unknown route answers 501 and is remembered as unexpected.
+//! leaves a `starter` asset, 403 with `retry-after`, any answer with any body. Lists are paginated
+//! as GitHub paginates them (`per_page` default 30, at most 100, `page`, a `Link` header). Every
+//! request is logged so tests can count writes; an unknown route answers 501 and is remembered as
+//! unexpected.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -59,6 +61,15 @@ pub enum Fault {
         path: &'static str,
         millis: u64,
     },
+    /// This status, headers and body instead of the real answer (an empty 200, a wrong shape,
+    /// a `retry-after` in any form).
+    Answer {
+        method: &'static str,
+        path: &'static str,
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: &'static str,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +78,8 @@ pub struct FakeDeployment {
     pub reference: String,
     pub environment: String,
     pub statuses: Vec<String>,
+    /// Each status's description, as GitHub shows it to readers of the repository.
+    pub descriptions: Vec<String>,
 }
 
 #[derive(Default)]
@@ -163,6 +176,42 @@ impl State {
     }
 }
 
+/// One page of a list, as GitHub answers: `per_page` (default 30, at most 100) items of `page`
+/// (from 1), and a `Link` header naming the next and last pages while there are more.
+fn paged(request: &Request, base: &str, items: Vec<Value>) -> ResponseTemplate {
+    let query = |name: &str| {
+        request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+    };
+    let per_page = query("per_page").unwrap_or(30).clamp(1, 100);
+    let page = query("page").unwrap_or(1).max(1);
+    let last = items.len().div_ceil(per_page).max(1);
+    let slice: Vec<Value> = items.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    let mut template = ResponseTemplate::new(200).set_body_json(slice);
+    if page < last {
+        let others: Vec<String> = request
+            .url
+            .query_pairs()
+            .filter(|(k, _)| k != "page" && k != "per_page")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let link = |p: usize| {
+            let mut query = others.clone();
+            query.push(format!("per_page={per_page}"));
+            query.push(format!("page={p}"));
+            format!("<{base}{}?{}>", request.url.path(), query.join("&"))
+        };
+        template = template.insert_header(
+            "link",
+            format!("{}; rel=\"next\", {}; rel=\"last\"", link(page + 1), link(last)).as_str(),
+        );
+    }
+    template
+}
+
 fn not_found() -> ResponseTemplate {
     ResponseTemplate::new(404)
         .set_body_json(json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}))
@@ -217,6 +266,7 @@ impl Router {
                 *m == method && path.contains(p)
             }
             Fault::StarterThen502 { path: p } => method == "POST" && path.contains(p),
+            Fault::Answer { method: m, path: p, .. } => *m == method && path.contains(p),
             Fault::Delay { .. } => false,
         }) {
             let fault = state.faults.remove(index);
@@ -230,6 +280,15 @@ impl Router {
                         .set_body_json(json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}));
                 }
                 Fault::Delay { .. } => unreachable!("delays are taken before routing"),
+                Fault::Answer {
+                    status, headers, body, ..
+                } => {
+                    let mut answer = ResponseTemplate::new(status).set_body_string(body);
+                    for (name, value) in headers {
+                        answer = answer.insert_header(name, value.as_str());
+                    }
+                    return answer;
+                }
                 Fault::StarterThen502 { .. } => {
                     let name = request
                         .url
@@ -311,7 +370,7 @@ impl Router {
         match (method.as_str(), rest.as_str()) {
             ("GET", "/releases") => {
                 let list: Vec<Value> = state.releases.iter().rev().map(|r| state.release_json(r)).collect();
-                ResponseTemplate::new(200).set_body_json(list)
+                paged(request, &state.base, list)
             }
             ("GET", "/releases/latest") => match state.latest.and_then(|id| state.releases.iter().find(|r| r.id == id))
             {
@@ -361,7 +420,7 @@ impl Router {
                     .filter(|d| wanted.as_ref().is_none_or(|w| *w == d.reference))
                     .map(|d| json!({"id": d.id, "ref": d.reference, "environment": d.environment}))
                     .collect();
-                ResponseTemplate::new(200).set_body_json(list)
+                paged(request, &state.base, list)
             }
             ("POST", "/git/tags") => {
                 let sha = sha1_hex(body.to_string().as_bytes());
@@ -382,8 +441,10 @@ impl Router {
                     .parse()
                     .unwrap_or(0);
                 match state.deployments.iter().find(|d| d.id == id) {
-                    Some(d) => ResponseTemplate::new(200)
-                        .set_body_json(d.statuses.iter().rev().map(|s| json!({"state": s})).collect::<Vec<_>>()),
+                    Some(d) => {
+                        let list = d.statuses.iter().rev().map(|s| json!({"state": s})).collect();
+                        paged(request, &state.base, list)
+                    }
                     None => not_found(),
                 }
             }
@@ -473,6 +534,7 @@ impl Router {
                     reference: body["ref"].as_str().unwrap_or_default().into(),
                     environment: body["environment"].as_str().unwrap_or_default().into(),
                     statuses: vec![],
+                    descriptions: vec![],
                 });
                 ResponseTemplate::new(201).set_body_json(json!({"id": id}))
             }
@@ -487,6 +549,9 @@ impl Router {
                 };
                 let new_state = body["state"].as_str().unwrap_or_default().to_string();
                 deployment.statuses.push(new_state.clone());
+                deployment
+                    .descriptions
+                    .push(body["description"].as_str().unwrap_or_default().to_string());
                 let environment = deployment.environment.clone();
                 // As GitHub does (auto_inactive): a success makes the environment's other
                 // successful deployments inactive.
@@ -587,8 +652,7 @@ impl Router {
                     .parse()
                     .unwrap_or(0);
                 match state.releases.iter().find(|x| x.id == id) {
-                    Some(x) => ResponseTemplate::new(200)
-                        .set_body_json(x.assets.iter().map(|a| state.asset_json(a)).collect::<Vec<_>>()),
+                    Some(x) => paged(request, &state.base, x.assets.iter().map(|a| state.asset_json(a)).collect()),
                     None => not_found(),
                 }
             }
