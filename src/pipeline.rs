@@ -88,6 +88,13 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
         validated?;
         return Ok(report);
     }
+    // A run that writes dist/ has it to itself until it ends (a dry run writes nothing there).
+    let _dist =
+        if !request.dry_run && (request.stages.contains(&Stage::Build) || request.stages.contains(&Stage::Publish)) {
+            Some(build::DistLock::take(&request.workspace)?)
+        } else {
+            None
+        };
     if request.stages.contains(&Stage::Prepare) {
         progress.stage_started(Stage::Prepare);
         let prepared = prepare(request, &config, &mut report);
@@ -143,6 +150,7 @@ fn build_stage(request: &ReleaseRequest, config: &Config, report: &mut RunReport
         selection: request.selection.clone(),
         epoch: request.machine.source_date_epoch.unwrap_or(report.plan.commit_time),
         docker_host: request.machine.docker_host.clone(),
+        command_env: command_env(request, config),
         dry_run: request.dry_run,
     })?;
     for step in outcome.steps {
@@ -155,6 +163,11 @@ fn build_stage(request: &ReleaseRequest, config: &Config, report: &mut RunReport
     }
     report.build = Some(outcome.manifest);
     Ok(())
+}
+
+/// The environment the release's commands get: the process's without the release's secrets.
+pub fn command_env(request: &ReleaseRequest, config: &Config) -> build::command::CommandEnv {
+    build::command::CommandEnv::new(&request.machine.environment, &config.release.pass_env)
 }
 
 /// Evaluates the gates (also in a dry run) and records the metrics in the plan.
@@ -179,6 +192,7 @@ fn validate_stage(request: &ReleaseRequest, config: &Config, report: &mut RunRep
         previous.as_ref(),
         &crate::dates::iso_date(now),
         request.dry_run,
+        &command_env(request, config),
     )?;
     for gate in &validation.gates {
         let result = if gate.findings.is_empty() { "passed" } else { "FAILED" };

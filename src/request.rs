@@ -166,6 +166,9 @@ pub struct Machine {
     pub source_date_epoch: Option<i64>,
     /// `DOCKER_HOST`.
     pub docker_host: Option<String>,
+    /// The whole environment, from which the commands a release runs get theirs (see
+    /// [`crate::build::command::CommandEnv`]). Empty: commands run with no variables at all.
+    pub environment: Vec<(String, String)>,
 }
 
 impl Machine {
@@ -187,6 +190,7 @@ impl Machine {
         Ok(Machine {
             source_date_epoch,
             docker_host,
+            environment: env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         })
     }
 }

@@ -2,6 +2,10 @@
 //! runs as an argv — never through a shell unless the user writes `shell = "…"` — in the
 //! repository, with a timeout, its output logged line by line, and a failure that names the
 //! artifact, the command and the last lines it printed.
+//!
+//! Commands (build, test, audit, bench, docs, staging) run code from the repository, so they get
+//! the environment without the release's own secrets ([`CommandEnv`]): the action's `INPUT_*`
+//! and the tokens the tool reads, unless `[release] pass-env` names one.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -9,6 +13,41 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+
+/// Variables withheld from commands besides every `INPUT_*`: the tool's own secrets and the
+/// runner's OIDC and runtime tokens.
+pub const WITHHELD: &[&str] = &[
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "NPM_TOKEN",
+    "REGISTRY_PASSWORD",
+    "DEPLOY_SECRET",
+    "SLACK_WEBHOOK",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_RUNTIME_TOKEN",
+];
+
+/// The environment commands run with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommandEnv(pub Vec<(String, String)>);
+
+impl CommandEnv {
+    /// `environment` (the process's, as the edge read it) without `INPUT_*` and [`WITHHELD`],
+    /// except the names in `pass` (`[release] pass-env`).
+    pub fn new(environment: &[(String, String)], pass: &[String]) -> CommandEnv {
+        CommandEnv(
+            environment
+                .iter()
+                .filter(|(name, _)| {
+                    pass.contains(name)
+                        || !(name.to_ascii_uppercase().starts_with("INPUT_") || WITHHELD.contains(&name.as_str()))
+                })
+                .cloned()
+                .collect(),
+        )
+    }
+}
 
 /// The default timeout for a build command.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -44,8 +83,9 @@ pub fn parse_duration(key: &str, text: &str) -> Result<Duration> {
     }
 }
 
-/// Runs `argv` in `dir`. Output lines are logged; the last 20 go into the error on failure.
-pub fn run(artifact: &str, argv: &[String], dir: &Path, timeout: Duration) -> Result<()> {
+/// Runs `argv` in `dir` with exactly `env`. Output lines are logged; the last 20 go into the error
+/// on failure.
+pub fn run(artifact: &str, argv: &[String], dir: &Path, timeout: Duration, env: &CommandEnv) -> Result<()> {
     let shown = argv.join(" ");
     let (program, args) = argv
         .split_first()
@@ -53,6 +93,8 @@ pub fn run(artifact: &str, argv: &[String], dir: &Path, timeout: Duration) -> Re
     tracing::info!(artifact, "running {shown}");
     let mut child = Command::new(program)
         .args(args)
+        .env_clear()
+        .envs(env.0.iter().map(|(k, v)| (k, v)))
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -144,21 +186,47 @@ mod tests {
     }
 
     #[test]
+    fn secrets_are_withheld_unless_passed() {
+        let environment: Vec<(String, String)> = [
+            ("PATH", "/bin"),
+            ("INPUT_NPM-TOKEN", "a"),
+            ("input_github-token", "b"),
+            ("GITHUB_TOKEN", "c"),
+            ("NPM_TOKEN", "d"),
+            ("NODE_AUTH_TOKEN", "e"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .to_vec();
+        let names = |env: CommandEnv| env.0.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+        assert_eq!(names(CommandEnv::new(&environment, &[])), ["PATH", "NODE_AUTH_TOKEN"]);
+        assert_eq!(
+            names(CommandEnv::new(&environment, &["NPM_TOKEN".into()])),
+            ["PATH", "NPM_TOKEN", "NODE_AUTH_TOKEN"]
+        );
+    }
+
+    fn path_only() -> CommandEnv {
+        CommandEnv(vec![("PATH".into(), std::env::var("PATH").unwrap_or_default())])
+    }
+
+    #[test]
     fn failures_carry_the_tail_and_timeouts_stop() {
         let dir = tempfile::tempdir().unwrap();
         let argv: Vec<String> = ["sh", "-c", "echo one; echo two >&2; exit 3"]
             .map(String::from)
             .to_vec();
-        let err = run("x", &argv, dir.path(), DEFAULT_TIMEOUT).unwrap_err().to_string();
+        let err = run("x", &argv, dir.path(), DEFAULT_TIMEOUT, &path_only())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("failed") && err.contains("one") && err.contains("two"),
             "{err}"
         );
         let argv: Vec<String> = ["sleep", "5"].map(String::from).to_vec();
-        let err = run("x", &argv, dir.path(), Duration::from_millis(200))
+        let err = run("x", &argv, dir.path(), Duration::from_millis(200), &path_only())
             .unwrap_err()
             .to_string();
         assert!(err.contains("ran longer than"), "{err}");
-        assert!(run("x", &["true".to_string()], dir.path(), DEFAULT_TIMEOUT).is_ok());
+        assert!(run("x", &["true".to_string()], dir.path(), DEFAULT_TIMEOUT, &path_only()).is_ok());
     }
 }

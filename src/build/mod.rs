@@ -8,6 +8,7 @@
 pub mod archive;
 pub mod checksum;
 pub mod command;
+mod dist;
 pub mod docker;
 pub mod files;
 pub mod manifest;
@@ -15,6 +16,7 @@ pub mod npm_pack;
 pub mod oci;
 mod package;
 
+pub use dist::{DistLock, dist_dir};
 pub use package::{package, package_root};
 
 use std::path::{Path, PathBuf};
@@ -53,6 +55,8 @@ pub struct BuildRequest<'a> {
     pub epoch: i64,
     /// `DOCKER_HOST`, when set.
     pub docker_host: Option<String>,
+    /// The environment build commands run with.
+    pub command_env: command::CommandEnv,
     /// Check only; write nothing.
     pub dry_run: bool,
 }
@@ -70,11 +74,6 @@ pub struct BuildOutcome {
 pub fn stored_layout(dist: &Path, image: &str) -> PathBuf {
     dist.join("oci")
         .join(image.to_ascii_lowercase().replace(['/', ':'], "_"))
-}
-
-/// `dist/` under the repository.
-pub fn dist_dir(workspace: &Path) -> PathBuf {
-    workspace.join("dist")
 }
 
 fn label(artifact: &ArtifactConfig) -> String {
@@ -269,7 +268,13 @@ fn run_build_command(request: &BuildRequest<'_>, artifact: &ArtifactConfig) -> R
         tracing::info!("would run {}", argv.join(" "));
         return Ok(());
     }
-    command::run(&label(artifact), &argv, request.workspace, timeout)
+    command::run(
+        &label(artifact),
+        &argv,
+        request.workspace,
+        timeout,
+        &request.command_env,
+    )
 }
 
 fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path) -> Result<(BuiltArtifact, String)> {

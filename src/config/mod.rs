@@ -226,6 +226,12 @@ pub struct ReleaseConfig {
     /// instead of building the Dockerfile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_image: Option<String>,
+    /// Variables the build, test and deploy commands receive although the release withholds them:
+    /// by default commands get the environment without the action's `INPUT_*` and without
+    /// GITHUB_TOKEN, GH_TOKEN, NPM_TOKEN, REGISTRY_PASSWORD, DEPLOY_SECRET, SLACK_WEBHOOK and the
+    /// runner's ACTIONS_ID_TOKEN_REQUEST_* / ACTIONS_RUNTIME_TOKEN. E.g. ["NPM_TOKEN"].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pass_env: Vec<String>,
 }
 
 impl Default for ReleaseConfig {
@@ -239,6 +245,7 @@ impl Default for ReleaseConfig {
             lock_stale: None,
             floating_tags: Vec::new(),
             action_image: None,
+            pass_env: Vec::new(),
         }
     }
 }

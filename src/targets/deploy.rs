@@ -213,6 +213,7 @@ pub fn deploy_staging(
     tag: &str,
     log_url: Option<&str>,
     workspace: &std::path::Path,
+    env: &crate::build::command::CommandEnv,
     steps: &mut Vec<StepRecord>,
 ) -> Result<u64> {
     let id = client.create_deployment(tag, &staging.environment, &format!("tamma-release {tag}"))?;
@@ -250,6 +251,7 @@ pub fn deploy_staging(
                 &staging.command,
                 workspace,
                 crate::build::command::DEFAULT_TIMEOUT,
+                env,
             )?;
         }
         if let Some(check) = &staging.smoke {

@@ -195,15 +195,19 @@ impl Journal {
         text.into_bytes()
     }
 
-    /// Writes the journal atomically (a temporary file in the same directory, then a rename), so a
-    /// kill never leaves half a journal.
+    /// Writes the journal atomically (a temporary file in the same directory, named for this
+    /// process so no other writer shares it, then a rename), so a kill never leaves half a journal.
     pub fn save(&self, path: &Path) -> Result<()> {
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|source| Error::WriteFile {
             path: dir.to_path_buf(),
             source,
         })?;
-        let partial: PathBuf = dir.join(format!(".{JOURNAL_ASSET}.partial"));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let partial: PathBuf = dir.join(format!(".{name}.{}.partial", std::process::id()));
         std::fs::write(&partial, self.to_bytes()).map_err(|source| Error::WriteFile {
             path: partial.clone(),
             source,

@@ -604,6 +604,7 @@ impl Run<'_> {
             &plan.tag,
             run_url.as_deref(),
             &self.request.workspace,
+            &crate::pipeline::command_env(self.request, self.config),
             &mut steps,
         );
         self.txn.absorb("check", &steps, &mut 0)?;

@@ -12,6 +12,8 @@ pub mod junit;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::build::command::CommandEnv;
+
 use serde::Serialize;
 
 use crate::config::Config;
@@ -83,11 +85,11 @@ fn report_json(workspace: &Path, key: &str, report: &str) -> Result<serde_json::
     serde_json::from_str(&text).map_err(|e| Error::input(key, format!("{report} is not JSON: {e}")))
 }
 
-fn run_command(workspace: &Path, gate: &str, argv: &[String], dry_run: bool) -> Result<()> {
+fn run_command(workspace: &Path, gate: &str, argv: &[String], dry_run: bool, env: &CommandEnv) -> Result<()> {
     if argv.is_empty() || dry_run {
         return Ok(());
     }
-    crate::build::command::run(gate, argv, workspace, crate::build::command::DEFAULT_TIMEOUT)
+    crate::build::command::run(gate, argv, workspace, crate::build::command::DEFAULT_TIMEOUT, env)
 }
 
 /// Runs every configured gate. `previous` holds the previous release's metrics, when known;
@@ -99,11 +101,12 @@ pub fn run(
     previous: Option<&BTreeMap<String, f64>>,
     today: &str,
     dry_run: bool,
+    env: &CommandEnv,
 ) -> Result<Validation> {
     let gates = &config.validate;
     let mut out = Validation::default();
     if !gates.tests.is_empty() {
-        run_command(workspace, "tests", &gates.tests_command, dry_run)?;
+        run_command(workspace, "tests", &gates.tests_command, dry_run, env)?;
         let files = crate::build::files::resolve(workspace, "validate.tests", &gates.tests)
             .map_err(|e| Error::input("validate.tests", e.to_string()))?;
         let mut counts = junit::TestCounts::default();
@@ -124,7 +127,13 @@ pub fn run(
         });
     }
     for gate in &gates.audit {
-        run_command(workspace, &format!("audit {}", gate.report), &gate.command, dry_run)?;
+        run_command(
+            workspace,
+            &format!("audit {}", gate.report),
+            &gate.command,
+            dry_run,
+            env,
+        )?;
         let report = report_json(workspace, "validate.audit", &gate.report)?;
         let found = audit::advisories(gate.format, &report, &gate.report)?;
         let mut findings = Vec::new();
@@ -140,7 +149,7 @@ pub fn run(
         });
     }
     if let Some(gate) = &gates.bench {
-        run_command(workspace, "bench", &gate.command, dry_run)?;
+        run_command(workspace, "bench", &gate.command, dry_run, env)?;
         let report = report_json(workspace, "validate.bench", &gate.report)?;
         let metrics = bench::metrics(&report, &gate.report)?;
         let mut findings = Vec::new();
@@ -157,7 +166,7 @@ pub fn run(
         out.metrics = metrics;
     }
     if let Some(gate) = &gates.docs {
-        run_command(workspace, "docs", &gate.command, dry_run)?;
+        run_command(workspace, "docs", &gate.command, dry_run, env)?;
         let changelog = gate
             .changelog
             .clone()

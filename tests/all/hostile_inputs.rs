@@ -284,3 +284,59 @@ fn build_metadata_does_not_make_a_version_new() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).1.contains("cannot be an image tag"), "{}", text(&out).1);
 }
+
+#[test]
+fn commands_get_the_environment_without_the_release_secrets() {
+    let repo = TestRepo::new();
+    repo.write(".gitignore", "dist/\nseen-*.txt\n");
+    repo.write("README.md", "# widget\n");
+    // Python, not sh: a shell drops variables whose names have a hyphen (INPUT_NPM-TOKEN).
+    let dump = |file: &str| {
+        format!(
+            "[\"python3\", \"-c\", \"import os; open('{file}', 'w').write(''.join(k + '=' + v + chr(10) for k, v in os.environ.items()))\"]"
+        )
+    };
+    let config = |pass: &str| {
+        format!(
+            "[release]\npass-env = [{pass}]\n\n[validate.docs]\nrequired = [\"README.md\"]\ncommand = {}\n\n[[artifact]]\nkind = \"file\"\npath = \"README.md\"\nbuild = {}\n",
+            dump("seen-by-gate.txt"),
+            dump("seen-by-build.txt")
+        )
+    };
+    repo.write(".github/tamma-release.toml", &config(""));
+    repo.commit("a", "feat: widget");
+    let fake = FakeGitHub::start();
+    let run = || {
+        let (out, _, _) = fake.action(
+            repo.path(),
+            "push",
+            "refs/heads/main",
+            &json!({}),
+            &[
+                ("version", "1.0.0"),
+                ("stages", "validate, build"),
+                ("npm-token", "npm_NEVER_IN_A_BUILD"),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out).0);
+        ["seen-by-build.txt", "seen-by-gate.txt"].map(|f| std::fs::read_to_string(repo.path().join(f)).unwrap())
+    };
+    for seen in run() {
+        assert!(seen.lines().any(|l| l.starts_with("PATH=")), "{seen}");
+        assert!(seen.lines().any(|l| l.starts_with("GITHUB_REPOSITORY=")), "{seen}");
+        for withheld in [
+            "INPUT_",
+            "GITHUB_TOKEN=",
+            "npm_NEVER_IN_A_BUILD",
+            crate::support::github::TOKEN,
+        ] {
+            assert!(!seen.contains(withheld), "{withheld} reached a command:\n{seen}");
+        }
+    }
+    // Named in pass-env, a variable is passed on.
+    repo.write(".github/tamma-release.toml", &config("\"INPUT_NPM-TOKEN\""));
+    for seen in run() {
+        assert!(seen.contains("INPUT_NPM-TOKEN=npm_NEVER_IN_A_BUILD"), "{seen}");
+        assert!(!seen.contains("INPUT_GITHUB-TOKEN"), "{seen}");
+    }
+}

@@ -332,8 +332,38 @@ fn merge_refuses_partial_paths_outside_their_folder() {
     assert!(text(&out).1.contains("a link to"), "{}", text(&out).1);
     let dist = publisher.path().join("dist");
     let copied: Vec<_> = std::fs::read_dir(&dist)
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .map(|d| d.flatten().map(|e| e.file_name()).filter(|n| n != ".lock").collect())
         .unwrap_or_default();
     assert!(copied.is_empty(), "nothing was copied into dist/: {copied:?}");
     assert!(!publisher.path().join("escaped.tar.gz").exists());
+}
+
+#[test]
+fn two_runs_in_one_checkout_do_not_share_dist() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "# widget\n");
+    repo.write(
+        ".github/tamma-release.toml",
+        "[[artifact]]\nkind = \"file\"\npath = \"README.md\"\nshell = \"sleep 3\"\n",
+    );
+    repo.commit("a", "feat: widget");
+    let first = tamma(&["release", "--version", "1.0.0", "--stages", "build"])
+        .current_dir(repo.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let second = build(&repo, &[]);
+    let (_, stderr) = text(&second);
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("another tamma-release run is building or publishing in"),
+        "{stderr}"
+    );
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first).1);
+    assert!(repo.path().join("dist/README.md").is_file());
+    // Once the first is done, the next run goes ahead; a dry run never waits for the lock.
+    assert_eq!(build(&repo, &["--dry-run"]).status.code(), Some(0));
+    assert_eq!(build(&repo, &[]).status.code(), Some(0));
 }
