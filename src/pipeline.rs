@@ -88,13 +88,6 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
         validated?;
         return Ok(report);
     }
-    // A run that writes dist/ has it to itself until it ends (a dry run writes nothing there).
-    let _dist =
-        if !request.dry_run && (request.stages.contains(&Stage::Build) || request.stages.contains(&Stage::Publish)) {
-            Some(build::DistLock::take(&request.workspace)?)
-        } else {
-            None
-        };
     if request.stages.contains(&Stage::Prepare) {
         progress.stage_started(Stage::Prepare);
         let prepared = prepare(request, &config, &mut report);
@@ -107,6 +100,14 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
         progress.stage_finished(Stage::Validate);
         validated?;
     }
+    // A run that writes dist/ has it to itself from here until it ends (a dry run, or a run
+    // stopped by a gate, writes nothing there).
+    let _dist =
+        if !request.dry_run && (request.stages.contains(&Stage::Build) || request.stages.contains(&Stage::Publish)) {
+            Some(build::DistLock::take(&request.workspace)?)
+        } else {
+            None
+        };
     if request.stages.contains(&Stage::Build) {
         progress.stage_started(Stage::Build);
         let built = build_stage(request, &config, &mut report);

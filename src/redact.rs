@@ -22,8 +22,10 @@ pub fn urls(text: &str) -> String {
     while let Some(found) = rest.find("://") {
         // The scheme: the letters, digits and + - . right before `://`.
         let scheme_start = rest[..found]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || "+-.".contains(*c)))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         if scheme_start == found {
             out.push_str(&rest[..found + 3]);
             rest = &rest[found + 3..];
@@ -97,6 +99,9 @@ mod tests {
         );
         assert_eq!(urls("odd :// and x://"), "odd :// and x://");
         assert_eq!(urls("ümlaut https://h/ä?q=ü done"), "ümlaut https://h/ä?*** done");
+        // Found by tests/all/fuzz.rs: a multi-byte character right before `://`.
+        assert_eq!(urls("Mj𑠣://ü?x"), "Mj𑠣://ü?x");
+        assert_eq!(urls("𑠣https://u:p@h/?x"), "𑠣https://***@h/?***");
     }
 
     #[test]

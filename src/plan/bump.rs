@@ -281,7 +281,10 @@ pub fn apply(version: &Version, bump: Bump, preid: Option<&str>) -> Result<Versi
             }
             inc(version, BumpKind::Prerelease, Some(channel))
         }
-        Bump::Auto => unreachable!("auto bumps are resolved from commits by plan::auto"),
+        Bump::Auto => Err(Error::input(
+            "bump",
+            "auto reads the commits since the current release, so it needs the repository (plan::next_version)",
+        )),
     }
 }
 

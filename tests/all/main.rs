@@ -4,6 +4,7 @@ mod action;
 mod build;
 mod cli;
 mod deploy;
+mod fuzz;
 mod generated;
 mod github;
 mod guide;
