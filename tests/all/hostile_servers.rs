@@ -50,15 +50,16 @@ fn a_retry_after_longer_than_the_cap_fails_at_once_naming_the_wait_and_the_run()
         (far, "asks to wait 7"),
     ] {
         let fake = FakeGitHub::start();
-        fake.with(|s| {
-            s.faults.push(Fault::Answer {
+        fake.inject(
+            Fault::Answer {
                 method: "GET",
                 path: "/git/ref/tags/",
                 status: 403,
                 headers: vec![("retry-after", asked.clone())],
                 body: "{\"message\": \"You have exceeded a secondary rate limit.\"}",
-            })
-        });
+            },
+            1,
+        );
         let started = Instant::now();
         let out = release(&repo, &fake, &["--version", "1.0.0"]);
         let (_, stderr) = text(&out);
@@ -76,13 +77,14 @@ fn a_retry_after_longer_than_the_cap_fails_at_once_naming_the_wait_and_the_run()
     }
     // A wait within the cap is waited out, and the release goes on.
     let fake = FakeGitHub::start();
-    fake.with(|s| {
-        s.faults.push(Fault::RetryAfter {
+    fake.inject(
+        Fault::RetryAfter {
             method: "GET",
             path: "/git/ref/tags/",
             seconds: 1,
-        })
-    });
+        },
+        1,
+    );
     let out = release(&repo, &fake, &["--version", "1.0.0"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
 }
@@ -179,15 +181,16 @@ fn an_empty_or_misshapen_200_is_a_server_fault_retried_then_named() {
     let repo = project("");
     // Once: the read is retried and the release goes on.
     let fake = FakeGitHub::start();
-    fake.with(|s| {
-        s.faults.push(Fault::Answer {
+    fake.inject(
+        Fault::Answer {
             method: "GET",
             path: "/git/ref/tags/",
             status: 200,
             headers: vec![],
             body: "",
-        })
-    });
+        },
+        1,
+    );
     let out = release(&repo, &fake, &["--version", "1.0.0"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
     // Every time: exit 1 naming the endpoint, never "the tag points at ," (exit 2).
@@ -198,17 +201,16 @@ fn an_empty_or_misshapen_200_is_a_server_fault_retried_then_named() {
         "<html>",
     ] {
         let fake = FakeGitHub::start();
-        for _ in 0..5 {
-            fake.with(|s| {
-                s.faults.push(Fault::Answer {
-                    method: "GET",
-                    path: "/git/ref/tags/",
-                    status: 200,
-                    headers: vec![],
-                    body,
-                })
-            });
-        }
+        fake.inject(
+            Fault::Answer {
+                method: "GET",
+                path: "/git/ref/tags/",
+                status: 200,
+                headers: vec![],
+                body,
+            },
+            5,
+        );
         let out = release(&repo, &fake, &["--version", "1.1.0"]);
         let (_, stderr) = text(&out);
         assert_eq!(out.status.code(), Some(1), "{body:?}: {stderr}");
@@ -237,13 +239,14 @@ fn a_release_with_more_than_a_hundred_assets_resumes() {
     repo.commit("a", "feat: many files");
     let fake = FakeGitHub::start();
     // Every asset goes up, then creating the lock fails: the run stops with a full draft.
-    fake.with(|s| {
-        s.faults.push(Fault::Status {
+    fake.inject(
+        Fault::Status {
             method: "POST",
             path: "/git/refs",
             status: 500,
-        })
-    });
+        },
+        1,
+    );
     let out = release(&repo, &fake, &["--version", "1.0.0"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out).1);
     let (uploads_first, assets) = fake.with(|s| {

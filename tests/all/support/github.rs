@@ -772,6 +772,11 @@ impl FakeGitHub {
         )
     }
 
+    /// Makes the next request matching `fault` go wrong, `times` times over.
+    pub fn inject(&self, fault: Fault, times: usize) {
+        self.with(|s| s.faults.extend(std::iter::repeat_n(fault, times)));
+    }
+
     pub fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         f(&mut self.state.lock().unwrap())
     }
