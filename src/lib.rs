@@ -24,3 +24,4 @@ pub mod secret;
 pub mod targets;
 pub mod txn;
 pub mod validate;
+pub mod workspaces;

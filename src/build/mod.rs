@@ -390,6 +390,13 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
         ArtifactKind::Npm => {
             let path = required(artifact, &artifact.path, "path")?;
             let dir = files::inside(root, &name, path)?;
+            let dependencies =
+                npm_pack::workspace_dependencies(root, request.config, Path::new(path), &request.plan.version)?;
+            let rewritten = dependencies.iter().filter(|d| d.published != d.written).count();
+            let rewritten = match rewritten {
+                0 => String::new(),
+                n => format!(", {n} workspace range(s) rewritten"),
+            };
             if request.dry_run {
                 let list = npm_pack::file_list(&dir)?;
                 return Ok((
@@ -402,10 +409,10 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
                         String::new(),
                         "application/gzip",
                     ),
-                    format!("{verb} the npm package in {path} ({} file(s))", list.len()),
+                    format!("{verb} the npm package in {path} ({} file(s){rewritten})", list.len()),
                 ));
             }
-            let packed = npm_pack::pack(&dir, &request.plan.version, dist)?;
+            let packed = npm_pack::pack(&dir, &request.plan.version, dist, &dependencies)?;
             let digest = checksum::sha256_file(&packed.tarball)?;
             Ok((
                 record(
@@ -418,7 +425,7 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
                     "application/gzip",
                 ),
                 format!(
-                    "{verb} {} ({}@{}, {} file(s), {})",
+                    "{verb} {} ({}@{}, {} file(s){rewritten}, {})",
                     packed.file_name,
                     packed.name,
                     packed.version,

@@ -3,6 +3,8 @@
 //! includes and never includes, `.npmignore` (else `.gitignore`) — with the release version in its
 //! package.json, and be byte-reproducible (npm itself packs with a fixed mtime) so that a re-run
 //! gives the same integrity. A test compares our file list with the real `npm pack --dry-run`.
+//! In a workspace, `workspace:` ranges are rewritten in the packed package.json as `pnpm publish`
+//! rewrites them (the checkout keeps them), so what is published installs with any client.
 
 use std::path::{Path, PathBuf};
 
@@ -216,13 +218,46 @@ pub fn check_package_name(name: &str, manifest: &Path) -> Result<()> {
     }
 }
 
+/// The dependencies of the npm artifact at `package` (relative to `root`) as they are published:
+/// a sibling released by this config gets `version`, any other its package.json's version.
+pub fn workspace_dependencies(
+    root: &Path,
+    config: &crate::config::Config,
+    package: &Path,
+    version: &str,
+) -> Result<Vec<crate::workspaces::PublishedDependency>> {
+    let workspace = crate::workspaces::Workspace::containing(root, package)?;
+    let released: Vec<String> = config
+        .artifacts
+        .iter()
+        .filter(|a| a.kind == crate::config::ArtifactKind::Npm)
+        .filter_map(|a| a.path.as_deref())
+        .filter_map(|p| read_manifest(&root.join(p)).ok())
+        .filter_map(|(_, manifest)| manifest["name"].as_str().map(str::to_string))
+        .collect();
+    let version_of = |member: &crate::workspaces::Member| {
+        if released.contains(&member.name) {
+            Some(version.to_string())
+        } else {
+            member.version.clone()
+        }
+    };
+    crate::workspaces::published_dependencies(root, package, workspace.as_ref(), &version_of)
+}
+
 /// npm's tarball name: `@scope/name` → `scope-name-<version>.tgz`.
 pub fn tarball_name(name: &str, version: &str) -> String {
     format!("{}-{version}.tgz", name.trim_start_matches('@').replace('/', "-"))
 }
 
-/// Packs `dir` into `out_dir` with `version` written into package.json.
-pub fn pack(dir: &Path, version: &str, out_dir: &Path) -> Result<PackedPackage> {
+/// Packs `dir` into `out_dir` with `version` and the published form of `dependencies` (see
+/// [`workspace_dependencies`]) written into package.json.
+pub fn pack(
+    dir: &Path,
+    version: &str,
+    out_dir: &Path,
+    dependencies: &[crate::workspaces::PublishedDependency],
+) -> Result<PackedPackage> {
     let (text, manifest) = read_manifest(dir)?;
     let name = manifest
         .get("name")
@@ -231,7 +266,26 @@ pub fn pack(dir: &Path, version: &str, out_dir: &Path) -> Result<PackedPackage> 
         .to_string();
     check_package_name(&name, &dir.join("package.json"))?;
     let files = file_list(dir)?;
-    let rewritten = replace_string(&text, &["version"], version).unwrap_or(text);
+    let mut rewritten = replace_string(&text, &["version"], version).unwrap_or(text);
+    for dependency in dependencies.iter().filter(|d| d.published != d.written) {
+        rewritten = replace_string(
+            &rewritten,
+            &[&dependency.table, &dependency.name],
+            &dependency.published,
+        )
+        .ok_or_else(|| {
+            Error::input(
+                "artifact",
+                format!(
+                    "{}/package.json: {}.{} could not be rewritten to {:?}",
+                    dir.display(),
+                    dependency.table,
+                    dependency.name,
+                    dependency.published
+                ),
+            )
+        })?;
+    }
     use std::os::unix::fs::PermissionsExt;
     let entries: Vec<ArchiveEntry> = files
         .iter()

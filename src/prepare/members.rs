@@ -36,8 +36,11 @@ pub fn member_dirs(base: &Path, patterns: &[String], exclude: &[String], marker:
                 continue;
             }
             let relative = dir.join(&name);
+            // An exclusion like pnpm's `!**/test/**` names the files below a folder, so the
+            // marker's path is matched too.
             if include.is_match(&relative)
                 && !exclude.is_match(&relative)
+                && !exclude.is_match(relative.join(marker))
                 && base.join(&relative).join(marker).is_file()
             {
                 found.push(relative.clone());

@@ -1,13 +1,16 @@
 //! Why this exists: an npm release must ship package.json files that say the released version —
-//! the root, every workspace package, and the ranges by which they depend on each other.
-//! Workspaces are released together at one version (a fixed monorepo).
+//! the root, every workspace package (npm, yarn or pnpm workspaces), and the ranges by which they
+//! depend on each other. Workspaces are released together at one version (a fixed monorepo).
+//! `workspace:` ranges stay as they are in the checkout: packing rewrites them (see
+//! [`crate::workspaces`]).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::prepare::json_edit::{replace_string, value_span};
-use crate::prepare::{FileEdit, member_dirs, read, retarget};
+use crate::prepare::{FileEdit, read, retarget};
+use crate::workspaces::Workspace;
 
 const DEPENDENCY_TABLES: [&str; 4] = [
     "dependencies",
@@ -19,25 +22,10 @@ const DEPENDENCY_TABLES: [&str; 4] = [
 /// Edits for `relative` (a package.json) and its workspaces.
 pub fn edits(workspace: &Path, relative: &Path, version: &str) -> Result<Vec<FileEdit>> {
     let root_text = read(&workspace.join(relative))?;
-    let root: serde_json::Value = serde_json::from_str(&root_text).map_err(|e| {
-        Error::input(
-            "version.files",
-            format!("{} is not valid JSON: {e}", relative.display()),
-        )
-    })?;
     let dir = relative.parent().unwrap_or(Path::new(""));
-    let patterns: Vec<String> = match root.get("workspaces") {
-        Some(serde_json::Value::Array(list)) => list.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
-        Some(serde_json::Value::Object(map)) => map
-            .get("packages")
-            .and_then(|p| p.as_array())
-            .map(|list| list.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    };
     let mut files: Vec<PathBuf> = vec![relative.to_path_buf()];
-    for member in member_dirs(&workspace.join(dir), &patterns, &[], "package.json")? {
-        files.push(dir.join(member).join("package.json"));
+    if let Some(members) = Workspace::at(workspace, dir)? {
+        files.extend(members.members.iter().map(|m| m.dir.join("package.json")));
     }
     let mut texts = vec![root_text];
     for file in &files[1..] {

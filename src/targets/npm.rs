@@ -38,6 +38,8 @@ pub struct NpmPackage {
     pub access: Option<String>,
     /// The channel dist-tag the flip moves.
     pub channel: String,
+    /// Its dependencies as published (workspace ranges rewritten), for the install check.
+    pub dependencies: Vec<crate::workspaces::PublishedDependency>,
 }
 
 /// The most of a registry answer that is read: a long-lived package's full document (every
@@ -235,6 +237,24 @@ impl NpmTarget {
             registry.trim_end_matches('/'),
             escape_name(package)
         )
+    }
+
+    /// Every version of `package` on `registry` (none when it is not there).
+    pub fn versions(&self, registry: &str, package: &str) -> Result<Vec<String>> {
+        let url = format!("{}/{}", registry.trim_end_matches('/'), escape_name(package));
+        let packument = self
+            .send(Method::GET, &url, None, true)
+            .map_err(|e| tag_error(registry, package, "*", "reading", e))?;
+        Ok(packument
+            .as_ref()
+            .and_then(|p| p["versions"].as_object())
+            .map(|versions| versions.keys().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    /// Whether this target sends requests (false in a dry run).
+    pub fn online(&self) -> bool {
+        self.http.is_some()
     }
 
     /// The version a dist-tag points at, if the tag exists.

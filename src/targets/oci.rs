@@ -618,6 +618,23 @@ impl OciTarget {
         self.put_manifest(&subject, &reference, tag, &media, &bytes)
     }
 
+    /// Deletes the tag alone (`DELETE /v2/<name>/manifests/<tag>`, distribution spec 1.1); the
+    /// manifest and its other tags stay. `Ok(false)` when the registry does not delete tags (it
+    /// answers 400, 405 or "unsupported", as the spec allows).
+    pub fn delete_tag(&self, repository: &str, tag: &str) -> Result<bool> {
+        let reference = parse_reference(repository);
+        let url = format!("{}/v2/{}/manifests/{tag}", self.base(&reference), reference.path);
+        match self.send(Method::DELETE, &url, &reference, true, &|r| r) {
+            Ok(_) => Ok(true),
+            Err(HttpError::Status {
+                status: 400 | 405 | 501,
+                ..
+            }) => Ok(false),
+            Err(HttpError::Status { status: 404, .. }) => Ok(true),
+            Err(e) => Err(Self::failed(&format!("{repository}:{tag}"), "deleting the tag", e)),
+        }
+    }
+
     /// What was done.
     pub fn steps(&self) -> &[StepRecord] {
         &self.steps

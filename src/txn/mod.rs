@@ -3,6 +3,7 @@
 //! completes, resumes on a re-run, or puts every channel back, and a rollback is the same journal
 //! read backwards. [`Transaction`] keeps the journal and does every flip and every undo.
 
+pub mod installable;
 pub mod journal;
 pub mod lock;
 pub mod pointer;
@@ -235,9 +236,11 @@ impl Transaction {
     }
 
     /// Puts every pointer this release moved back to its old value, newest first — the journal
-    /// read backwards. A pointer someone else moved since is left alone and said so. With
-    /// `dry_run` it only reads and says what would change.
-    pub fn undo(&mut self, io: &PointerIo, phase: &str, dry_run: bool) -> Result<Undo> {
+    /// read backwards. A pointer someone else moved since is left alone and said so. A pointer
+    /// that did not exist before is removed; an image tag, where the registry cannot delete a tag
+    /// alone, is pointed at `fallback` (the version users get again) instead. With `dry_run` it
+    /// only reads and says what would change.
+    pub fn undo(&mut self, io: &PointerIo, phase: &str, dry_run: bool, fallback: Option<&str>) -> Result<Undo> {
         let mut undo = Undo::default();
         for (pointer, before, after) in self.open_flips().into_iter().rev() {
             let name = pointer.name();
@@ -282,10 +285,17 @@ impl Transaction {
                     from
                 )
             } else if before.is_none() && !PointerIo::removable(&pointer) {
-                let problem =
-                    format!("{name} did not exist before and cannot be removed on its own; it still points at {from}");
-                undo.problems.push(problem.clone());
-                problem
+                match put_back_missing(io, &pointer, fallback, dry_run) {
+                    Ok(action) => {
+                        undo.changed += 1;
+                        action
+                    }
+                    Err(why) => {
+                        let problem = format!("{name} did not exist before and {why}; it still points at {from}");
+                        undo.problems.push(problem.clone());
+                        problem
+                    }
+                }
             } else if dry_run {
                 undo.changed += 1;
                 format!("put {name} back from {from} to {to}")
@@ -327,6 +337,50 @@ impl Transaction {
         }
         Ok(undo)
     }
+}
+
+/// Takes back an image tag that did not exist before the release: deleted where the registry
+/// deletes tags, else pointed at `fallback`'s image. `Err` says why neither can be done.
+fn put_back_missing(
+    io: &PointerIo,
+    pointer: &Pointer,
+    fallback: Option<&str>,
+    dry_run: bool,
+) -> std::result::Result<String, String> {
+    let Pointer::ImageTag { repository, tag } = pointer else {
+        return Err("cannot be removed on its own".into());
+    };
+    let name = pointer.name();
+    if dry_run {
+        return Ok(match fallback {
+            Some(version) => format!(
+                "remove {name}, which did not exist before (or, where the registry deletes no tags, point it at {repository}:{version})"
+            ),
+            None => format!("remove {name}, which did not exist before"),
+        });
+    }
+    if io.oci.delete_tag(repository, tag).map_err(|e| e.to_string())? {
+        return Ok(format!("removed {name}, which did not exist before"));
+    }
+    let Some(version) = fallback else {
+        return Err(
+            "the registry cannot delete a tag on its own, and there is no earlier release to point it at".into(),
+        );
+    };
+    let digest = io
+        .oci
+        .read_tag(repository, version)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!(
+                "the registry cannot delete a tag on its own, and {repository}:{version} is not there to point it at"
+            )
+        })?;
+    io.write(pointer, Some(&digest), true).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "pointed {name} at {repository}:{version} ({}): it did not exist before, and the registry cannot delete a tag on its own",
+        short(Some(&digest))
+    ))
 }
 
 /// What [`Transaction::undo`] did.

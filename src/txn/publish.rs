@@ -86,6 +86,10 @@ pub fn publish(
         floating_commit: None,
         action_yml,
     };
+    // Nothing uninstallable is published: checked (reading the registry) before anything is staged.
+    for checked in crate::txn::installable::check(&run.packages, &run.npm)? {
+        run.txn.note("stage", "npm", checked);
+    }
     let mut assets = release_assets(request, report);
     if !request.dry_run {
         assets.push(write_plan_asset(request, report)?);
@@ -630,7 +634,7 @@ impl Run<'_> {
                 );
             }
         }
-        let undone = self.with_io(|txn, io| txn.undo(io, "compensate", false));
+        let undone = self.with_io(|txn, io| txn.undo(io, "compensate", false, None));
         // The staged versions stay on the registry (a version is immutable), but untagged.
         for package in self.packages.clone() {
             if let Err(e) = self.npm.drop_staging_tag(&package) {

@@ -208,7 +208,9 @@ fn find_release(client: &GitHubClient, request: &ReleaseRequest, prefix: &str) -
 }
 
 /// The version users get again: what GitHub's latest pointed at before (a stable release), else
-/// the version the first npm channel pointed at, else the highest earlier release of the channel.
+/// the version the first npm channel pointed at, else the highest earlier release of the channel,
+/// else the highest earlier release of any channel (the first stable release after an alpha gives
+/// the alpha back).
 fn rolled_back_to(
     client: &GitHubClient,
     journal: &Journal,
@@ -233,14 +235,18 @@ fn rolled_back_to(
     }
     let ours = semver::Version::parse(&journal.version).map_err(|e| Error::Failed(e.to_string()))?;
     let channel = crate::targets::channel_for(&ours);
-    Ok(client
+    let earlier: Vec<semver::Version> = client
         .releases()?
         .iter()
-        .filter(|r| !r.draft && r.id != release.id)
+        .filter(|r| !r.draft && r.id != release.id && !r.body.as_deref().unwrap_or_default().starts_with(BANNER))
         .filter_map(|r| release_version_of(&r.tag_name, prefix))
-        .filter(|v| *v < ours && crate::targets::channel_for(v) == channel)
-        .max()
-        .map(|v| v.to_string()))
+        .filter(|v| v.cmp_precedence(&ours).is_lt())
+        .collect();
+    let same_channel = earlier
+        .iter()
+        .filter(|v| crate::targets::channel_for(v) == channel)
+        .max();
+    Ok(same_channel.or_else(|| earlier.iter().max()).map(|v| v.to_string()))
 }
 
 /// What one rollback pass needs.
@@ -258,7 +264,7 @@ impl Context<'_> {
     /// whether anything changed (or would), and what cannot be put back.
     fn run(&self, dry_run: bool) -> Result<(Vec<StepRecord>, bool, Vec<String>)> {
         let mut txn = Transaction::for_rollback(self.journal.clone(), &self.path, dry_run);
-        let undo = txn.undo(self.io, "rollback", dry_run)?;
+        let undo = txn.undo(self.io, "rollback", dry_run, self.to.as_deref())?;
         let problems = undo.problems;
         let mut steps = std::mem::take(&mut txn.steps);
         let notes = steps.len() - undo.changed;

@@ -42,6 +42,8 @@ pub struct PackageIdentity {
     pub registry: String,
     /// `publishConfig.access`.
     pub access: Option<String>,
+    /// The package's folder, relative to the repository root.
+    pub dir: std::path::PathBuf,
 }
 
 /// The identity of every `kind = "npm"` artifact, in config order.
@@ -81,27 +83,47 @@ pub fn npm_identities(workspace: &std::path::Path, config: &Config) -> Result<Ve
             name,
             registry,
             access: manifest["publishConfig"]["access"].as_str().map(str::to_string),
+            dir: std::path::PathBuf::from(path),
         });
     }
     Ok(out)
 }
 
-/// The npm packages this release publishes, from the `kind = "npm"` artifacts.
+/// The npm packages this release publishes, from the `kind = "npm"` artifacts, each after the
+/// packages of this release it depends on (so `shared` is on the registry before `cli`).
 pub fn npm_packages(request: &ReleaseRequest, config: &Config, report: &RunReport) -> Result<Vec<npm::NpmPackage>> {
     let version =
         semver::Version::parse(&report.plan.version).map_err(|e| crate::error::Error::Failed(e.to_string()))?;
     let dist = build::dist_dir(&request.workspace);
-    Ok(npm_identities(&request.workspace, config)?
-        .into_iter()
-        .map(|identity| npm::NpmPackage {
+    let mut packages = Vec::new();
+    for identity in npm_identities(&request.workspace, config)? {
+        let dependencies =
+            build::npm_pack::workspace_dependencies(&request.workspace, config, &identity.dir, &report.plan.version)?;
+        packages.push(npm::NpmPackage {
             tarball: dist.join(build::npm_pack::tarball_name(&identity.name, &report.plan.version)),
             version: report.plan.version.clone(),
             access: identity.access,
             channel: crate::targets::channel_for(&version),
             registry: identity.registry,
             name: identity.name,
+            dependencies,
+        });
+    }
+    let graph: Vec<(String, Vec<String>)> = packages
+        .iter()
+        .map(|p| {
+            let needs = p
+                .dependencies
+                .iter()
+                .filter(|d| d.table != "devDependencies")
+                .filter_map(|d| d.sibling.clone())
+                .collect();
+            (p.name.clone(), needs)
         })
-        .collect())
+        .collect();
+    let order = crate::workspaces::dependency_order(&graph);
+    packages.sort_by_key(|p| order.iter().position(|n| *n == p.name));
+    Ok(packages)
 }
 
 /// The registry credentials of the request, scoped to the one registry they log in to (see

@@ -14,6 +14,7 @@ mod hostile_servers;
 mod http;
 mod image;
 mod lock;
+mod monorepo;
 mod prepare;
 mod registries;
 mod selfrelease;
