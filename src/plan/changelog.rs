@@ -26,10 +26,23 @@ const DEFAULT_TYPES: &[(&str, BumpLevel, &str)] = &[
     ("test", BumpLevel::None, ""),
 ];
 
+/// Misspelled types read as the type meant, unless `[commits] aliases` says otherwise.
+pub const DEFAULT_ALIASES: &[(&str, &str)] = &[
+    ("doc", "docs"),
+    ("feature", "feat"),
+    ("features", "feat"),
+    ("bugfix", "fix"),
+    ("hotfix", "fix"),
+    ("fixes", "fix"),
+    ("tests", "test"),
+    ("refactoring", "refactor"),
+];
+
 /// How commits are classified: the defaults with the config's overrides.
 #[derive(Debug, Clone)]
 pub struct Rules {
     types: Vec<(String, CommitType)>,
+    aliases: BTreeMap<String, String>,
     other: String,
     breaking_before_1: BumpLevel,
 }
@@ -55,8 +68,19 @@ impl Rules {
                 None => types.push((name.clone(), rule.clone())),
             }
         }
+        let mut aliases: BTreeMap<String, String> = DEFAULT_ALIASES
+            .iter()
+            .map(|(from, to)| (from.to_string(), to.to_string()))
+            .collect();
+        aliases.extend(
+            config
+                .aliases
+                .iter()
+                .map(|(from, to)| (from.to_ascii_lowercase(), to.clone())),
+        );
         Rules {
             types,
+            aliases,
             other: config.other.clone(),
             breaking_before_1: config.breaking_before_1,
         }
@@ -66,27 +90,45 @@ impl Rules {
         self.types.iter().find(|(n, _)| n == kind).map(|(_, r)| r)
     }
 
+    /// The type a message counts as: its own or what an alias maps it to; `None` for a colon-less
+    /// header whose word is no known type (`Update(parser) x` is not a commit type).
+    pub fn kind_of<'m>(&'m self, message: &'m ParsedMessage) -> Option<&'m str> {
+        let written = message.kind.as_deref()?;
+        let kind = self.aliases.get(written).map_or(written, String::as_str);
+        if message.colonless && self.rule(kind).is_none() {
+            return None;
+        }
+        Some(kind)
+    }
+
+    /// The scope and text a changelog line shows: a colon-less header that is no known type is
+    /// shown as written.
+    pub fn shown<'e>(&self, entry: &'e Entry) -> (Option<&'e str>, &'e str) {
+        if entry.parsed.colonless && self.kind_of(&entry.parsed).is_none() {
+            return (None, entry.summary.as_str());
+        }
+        (entry.parsed.scope.as_deref(), entry.parsed.description.as_str())
+    }
+
     /// What one commit bumps; `major_zero` applies `breaking-before-1`.
     pub fn level(&self, message: &ParsedMessage, major_zero: bool) -> BumpLevel {
         if message.merge {
             return BumpLevel::None;
         }
-        if message.breaking {
+        if message.breaking && (!message.colonless || self.kind_of(message).is_some()) {
             return if major_zero {
                 self.breaking_before_1.max(BumpLevel::Minor)
             } else {
                 BumpLevel::Major
             };
         }
-        message
-            .kind
-            .as_deref()
+        self.kind_of(message)
             .and_then(|k| self.rule(k))
             .map_or(BumpLevel::None, |r| r.bump)
     }
 
     fn section(&self, message: &ParsedMessage) -> Option<&str> {
-        let section = match message.kind.as_deref() {
+        let section = match self.kind_of(message) {
             Some(kind) => self.rule(kind).map_or(self.other.as_str(), |r| r.section.as_str()),
             None => self.other.as_str(),
         };
@@ -124,14 +166,16 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// Parses a commit.
+    /// Parses a commit. A commit with more than one parent is a merge, whatever its message says.
     pub fn new(commit: &CommitInfo) -> Entry {
+        let mut parsed = parse(&commit.message);
+        parsed.merge |= commit.parents > 1;
         Entry {
             sha: commit.id.clone(),
             author: commit.author.clone(),
             time: commit.time,
             summary: commit.summary().to_string(),
-            parsed: parse(&commit.message),
+            parsed,
         }
     }
 }
@@ -202,7 +246,7 @@ pub fn markdown_section(section: &Section, rules: &Rules, url: Option<&str>) -> 
                 .breaking_description
                 .as_deref()
                 .unwrap_or(&entry.parsed.description);
-            out.push_str(&line(entry, text, url));
+            out.push_str(&line(entry, entry.parsed.scope.as_deref(), text, url));
         }
     }
     let mut groups: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
@@ -217,7 +261,8 @@ pub fn markdown_section(section: &Section, rules: &Rules, url: Option<&str>) -> 
             any = true;
             out.push_str(&format!("\n### {heading}\n\n"));
             for entry in entries {
-                out.push_str(&line(entry, &entry.parsed.description, url));
+                let (scope, text) = rules.shown(entry);
+                out.push_str(&line(entry, scope, text, url));
             }
         }
     }
@@ -242,13 +287,8 @@ fn reverted_pairs(entries: &[Entry]) -> HashSet<&str> {
     out
 }
 
-fn line(entry: &Entry, text: &str, url: Option<&str>) -> String {
-    let scope = entry
-        .parsed
-        .scope
-        .as_deref()
-        .map(|s| format!("**{}:** ", inline(s)))
-        .unwrap_or_default();
+fn line(entry: &Entry, scope: Option<&str>, text: &str, url: Option<&str>) -> String {
+    let scope = scope.map(|s| format!("**{}:** ", inline(s))).unwrap_or_default();
     let text = inline(&text.lines().collect::<Vec<_>>().join(" "));
     let short = &entry.sha[..entry.sha.len().min(7)];
     let mut links: Vec<String> = entry
@@ -282,6 +322,7 @@ mod tests {
             author: "A".into(),
             time: 0,
             message: message.into(),
+            parents: 1,
         })
     }
 
@@ -312,6 +353,46 @@ mod tests {
             level_of(&[e("feat: x\n\nBREAKING CHANGE: y")], &strict, true),
             Some(BumpLevel::Major)
         );
+    }
+
+    #[test]
+    fn aliases_and_colonless_headers() {
+        let r = rules();
+        let e = |m: &str| entry("a", m);
+        assert_eq!(level_of(&[e("feature: x")], &r, false), Some(BumpLevel::Minor));
+        assert_eq!(level_of(&[e("bugfix(api): x")], &r, false), Some(BumpLevel::Patch));
+        let docs = e("docs(README) fix the install line");
+        assert_eq!(r.kind_of(&docs.parsed), Some("docs"));
+        assert_eq!(docs.parsed.description, "fix the install line");
+        let doc = e("doc: spelling");
+        assert_eq!(r.kind_of(&doc.parsed), Some("docs"));
+        let section = Section {
+            version: Some("1.0.1".into()),
+            tag: None,
+            previous_tag: None,
+            time: None,
+            commits: vec![doc, docs, e("Update(parser) handles tabs"), e("fix(x) y")],
+        };
+        let md = markdown_section(&section, &r, None);
+        assert!(
+            md.contains("### Documentation\n\n- spelling") && md.contains("- **README:** fix the install line"),
+            "{md}"
+        );
+        assert!(md.contains("### Bug Fixes\n\n- **x:** y"), "{md}");
+        assert!(md.contains("### Other\n\n- Update(parser) handles tabs"), "{md}");
+        let own = Rules::from_config(&CommitsConfig {
+            aliases: [("feature".to_string(), "chore".to_string())].into(),
+            ..CommitsConfig::default()
+        });
+        assert_eq!(level_of(&[e("feature: x")], &own, false), None, "the config wins");
+        let merge = Entry::new(&CommitInfo {
+            id: "m".repeat(40),
+            author: "A".into(),
+            time: 0,
+            message: "next major (#3111)".into(),
+            parents: 2,
+        });
+        assert!(merge.parsed.merge);
     }
 
     #[test]

@@ -27,9 +27,13 @@ pub struct ParsedMessage {
     pub pull_requests: Vec<u64>,
     /// For reverts: the reverted commit (`This reverts commit <sha>.`), when given.
     pub reverts: Option<String>,
-    /// A merge commit (`Merge pull request …`, `Merge branch …`): its changes come through the
-    /// merged commits, so it counts for neither version nor changelog.
+    /// A merge commit (more than one parent, or `Merge pull request …`, `Merge branch …`): its
+    /// changes come through the merged commits, so it counts for neither version nor changelog.
     pub merge: bool,
+    /// The header had no colon (`docs(README) fix`): the type counts only when it is a known type
+    /// or alias (see [`crate::plan::changelog::Rules`]).
+    #[serde(skip)]
+    pub colonless: bool,
 }
 
 /// Parses a whole commit message.
@@ -61,6 +65,7 @@ pub fn parse(message: &str) -> ParsedMessage {
         pull_requests,
         reverts: None,
         merge,
+        colonless: false,
     };
 
     if let Some(reverted) = header_text.strip_prefix("Revert \"").and_then(|r| r.strip_suffix('"')) {
@@ -71,6 +76,12 @@ pub fn parse(message: &str) -> ParsedMessage {
         parsed.scope = scope;
         parsed.breaking = bang;
         parsed.description = description;
+    } else if let Some((kind, scope, bang, description)) = colonless_header(&header_text) {
+        parsed.kind = Some(kind.to_ascii_lowercase());
+        parsed.scope = Some(scope);
+        parsed.breaking = bang;
+        parsed.description = description;
+        parsed.colonless = true;
     }
     if parsed.kind.as_deref() == Some("revert") {
         parsed.reverts = parsed.body.as_deref().and_then(reverted_sha);
@@ -112,6 +123,20 @@ fn conventional_header(header: &str) -> Option<(String, Option<String>, bool, St
     };
     let is_word = !kind.is_empty() && kind.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     is_word.then(|| (kind.to_string(), scope, bang, description.to_string()))
+}
+
+/// `type(scope) description` — a scoped header that lost its colon (`docs(README) fix`).
+fn colonless_header(header: &str) -> Option<(String, String, bool, String)> {
+    static HEADER: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re =
+        HEADER.get_or_init(|| regex::Regex::new(r"^([A-Za-z]+)\(([^():]+)\)(!)? +(\S.*)$").expect("a valid regex"));
+    let caps = re.captures(header)?;
+    Some((
+        caps[1].to_string(),
+        caps[2].trim().to_string(),
+        caps.get(3).is_some(),
+        caps[4].trim().to_string(),
+    ))
 }
 
 /// Removes trailing ` (#123)` groups (squash-merge titles), returning the numbers.

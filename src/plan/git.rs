@@ -40,6 +40,8 @@ pub struct CommitInfo {
     pub time: i64,
     /// The whole message.
     pub message: String,
+    /// How many parents it has: more than one is a merge.
+    pub parents: usize,
 }
 
 impl CommitInfo {
@@ -157,6 +159,29 @@ impl GitRepo {
         Ok(best.map(|i| candidates[i].clone()))
     }
 
+    /// The release tag accepted by `wanted` on the commit nearest to `head` walking back (the
+    /// highest one when a commit has several): the release made last before `head`.
+    pub fn nearest_release(
+        &self,
+        prefix: &str,
+        head: ObjectId,
+        wanted: impl Fn(&ReleaseTag) -> bool,
+    ) -> Result<Option<ReleaseTag>> {
+        let candidates: Vec<ReleaseTag> = self.release_tags(prefix)?.into_iter().filter(|t| wanted(t)).collect();
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        let tagged: HashSet<ObjectId> = candidates.iter().map(|t| t.commit).collect();
+        for id in self.walk(head, None)? {
+            let id = id?;
+            if tagged.contains(&id) {
+                // Candidates are highest first.
+                return Ok(candidates.into_iter().find(|t| t.commit == id));
+            }
+        }
+        Ok(None)
+    }
+
     /// Commits reachable from `to` but not from `from`, newest first.
     pub fn commits_between(&self, from: Option<ObjectId>, to: ObjectId) -> Result<Vec<CommitInfo>> {
         self.walk(to, from)?.map(|id| self.commit(id?)).collect()
@@ -176,6 +201,7 @@ impl GitRepo {
             author: author.trim().to_string(),
             time,
             message: decoded.message.to_string(),
+            parents: decoded.parents().count(),
         })
     }
 
@@ -202,6 +228,23 @@ impl GitRepo {
             None => None,
         };
         Ok((tree_id, content))
+    }
+
+    /// The tree id of `commit`.
+    pub fn tree_of(&self, commit: &str) -> Result<String> {
+        let id = ObjectId::from_hex(commit.as_bytes()).map_err(|e| repo_error("not a commit id", e))?;
+        let commit = self
+            .repo
+            .find_commit(id)
+            .map_err(|e| repo_error("cannot read a commit", e))?;
+        let tree = commit.tree_id().map_err(|e| repo_error("cannot read a tree", e))?;
+        Ok(tree.to_string())
+    }
+
+    /// The branch HEAD is on (`main`), or `None` when HEAD is detached.
+    pub fn current_branch(&self) -> Result<Option<String>> {
+        let head = self.repo.head_name().map_err(|e| repo_error("cannot read HEAD", e))?;
+        Ok(head.map(|name| name.shorten().to_string()).filter(|n| !n.is_empty()))
     }
 
     /// Resolves a revision (`v1.2.0`, `main`, a sha, `HEAD~3`) to a commit, for `--from`/`--to`.
