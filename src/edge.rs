@@ -262,6 +262,36 @@ fn finish(result: Result<RunReport, Error>, workspace: &Path, sinks: &Sinks) -> 
             print_result(&report, sinks);
             ExitStatus::Ok
         }
+        // In a workflow, nothing to release is a normal outcome, as semantic-release treats it:
+        // the step succeeds with `released=false` and says why. The CLI keeps exit 3 for scripts.
+        Err(Error::NothingToRelease(why)) if sinks.actions => {
+            println!("{}", commands::notice(&format!("nothing to release: {why}")));
+            tracing::info!("nothing to release: {why}");
+            let written = sinks
+                .output_file
+                .as_ref()
+                .map(|path| outputs::append_outputs(path, &RunReport::nothing_released_outputs()))
+                .transpose()
+                .and_then(|_| {
+                    sinks
+                        .summary_file
+                        .as_ref()
+                        .map(|path| {
+                            outputs::append(
+                                path,
+                                &format!("## tamma-release: nothing to release\n\n{why}\n\nNothing was built or published; `released` is `false`.\n"),
+                            )
+                        })
+                        .transpose()
+                });
+            match written {
+                Ok(_) => ExitStatus::Ok,
+                Err(error) => {
+                    report_error(&error, workspace, sinks);
+                    error.exit_status()
+                }
+            }
+        }
         Err(error) => {
             report_error(&error, workspace, sinks);
             error.exit_status()

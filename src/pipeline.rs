@@ -77,6 +77,7 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
         validation: None,
         npm_packages: Default::default(),
         rollback: None,
+        prepared: Vec::new(),
     };
     if command == Command::Plan {
         return Ok(report);
@@ -132,6 +133,7 @@ fn prepare(request: &ReleaseRequest, config: &Config, report: &mut RunReport) ->
         prepare::apply(&request.workspace, &edits)?;
     }
     for edit in edits {
+        report.prepared.push(edit.path.clone());
         tracing::info!(file = %edit.path.display(), "{}", edit.what);
         report.steps.push(StepRecord {
             target: "workspace".to_string(),

@@ -36,6 +36,9 @@ pub struct RunReport {
     /// What a rollback did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rollback: Option<RollbackSummary>,
+    /// The files the prepare stage changed, relative to the repository root.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prepared: Vec<std::path::PathBuf>,
 }
 
 /// The outcome of `rollback`.
@@ -64,11 +67,34 @@ impl RunReport {
         shown
     }
 
+    /// Whether this run published the release: a real `release` whose GitHub release is published.
+    pub fn released(&self) -> bool {
+        self.command == Command::Release
+            && !self.dry_run
+            && self.release.as_ref().is_some_and(|r| !r.draft && r.id.is_some())
+    }
+
+    /// The action outputs when there was nothing to release: `released` false, the rest empty.
+    pub fn nothing_released_outputs() -> Vec<(&'static str, String)> {
+        crate::action::spec::OUTPUTS
+            .iter()
+            .map(|o| {
+                let value = match o.name {
+                    "released" | "prerelease" => "false",
+                    "assets" | "npm-packages" | "images" => "{}",
+                    _ => "",
+                };
+                (o.name, value.to_string())
+            })
+            .collect()
+    }
+
     /// The action outputs, in the order action.yml declares them.
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
         let plan = &self.plan;
         let release = self.release.as_ref();
         vec![
+            ("released", self.released().to_string()),
             ("version", plan.version.clone()),
             ("tag", plan.tag.clone()),
             ("previous-version", plan.previous_version.clone().unwrap_or_default()),
@@ -379,6 +405,7 @@ mod tests {
             validation: None,
             npm_packages: Default::default(),
             rollback: None,
+            prepared: Vec::new(),
         }
     }
 

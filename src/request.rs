@@ -233,14 +233,11 @@ impl ReleaseRequest {
             },
             (None, None, Some(tag)) => VersionSource::PushedTag(tag.to_string()),
             (None, None, None) if options.rollback => VersionSource::LatestRelease,
-            (None, None, None) => {
-                return Err(Error::input(
-                    "version",
-                    "no version to release: pass --version X.Y.Z or --bump KIND (action inputs `version`, `bump`), or run on a pushed release tag",
-                ));
-            }
+            (None, None, None) => VersionSource::Configured { preid: preid.clone() },
         };
-        if given(&options.preid).is_some() && !matches!(version, VersionSource::Bump { .. }) {
+        if given(&options.preid).is_some()
+            && !matches!(version, VersionSource::Bump { .. } | VersionSource::Configured { .. })
+        {
             return Err(Error::input(
                 "preid",
                 "preid chooses the prerelease channel of a bump; give it with bump (e.g. bump: auto, preid: beta)",
@@ -368,10 +365,21 @@ mod tests {
     }
 
     #[test]
-    fn no_version_at_all_is_a_usage_error() {
-        let err = ReleaseRequest::resolve(".".into(), Options::default(), CiContext::default(), Machine::default())
-            .unwrap_err();
-        assert_eq!(err.exit_status(), crate::error::ExitStatus::Usage);
+    fn no_version_at_all_means_the_configured_bump() {
+        let request =
+            ReleaseRequest::resolve(".".into(), Options::default(), CiContext::default(), Machine::default()).unwrap();
+        assert_eq!(request.version, VersionSource::Configured { preid: None });
+        let beta = Options {
+            preid: Some("beta".into()),
+            ..Options::default()
+        };
+        let request = ReleaseRequest::resolve(".".into(), beta, CiContext::default(), Machine::default()).unwrap();
+        assert_eq!(
+            request.version,
+            VersionSource::Configured {
+                preid: Some("beta".into())
+            }
+        );
     }
 
     #[test]

@@ -21,6 +21,11 @@ pub fn add_mask(secret: &str) -> String {
     format!("::add-mask::{}", escape_data(secret))
 }
 
+/// `::notice::message`: shown among the run's annotations.
+pub fn notice(message: &str) -> String {
+    format!("::notice::{}", escape_data(message))
+}
+
 /// Opens a collapsible log group.
 pub fn group(title: &str) -> String {
     format!("::group::{}", escape_data(title))

@@ -84,7 +84,7 @@ pub const INPUTS: &[InputSpec] = &[
     },
     InputSpec {
         name: "bump",
-        description: "Compute the version instead: `major`, `minor`, `patch`, `premajor`, `preminor`, `prepatch`, `prerelease`, `release` (node-semver's `inc()`), `alpha`, `beta`, `rc` (that prerelease channel), or `auto` (from Conventional Commits). Not on tag pushes.",
+        description: "Compute the version instead: `major`, `minor`, `patch`, `premajor`, `preminor`, `prepatch`, `prerelease`, `release` (node-semver's `inc()`), `alpha`, `beta`, `rc` (that prerelease channel), or `auto` (from Conventional Commits). Not on tag pushes. Empty (and no `version`, no pushed tag) means `[release] bump` of the config, by default `auto`.",
         default: "",
         secret: false,
     },
@@ -116,6 +116,10 @@ pub const INPUTS: &[InputSpec] = &[
 
 /// Every output, in the order action.yml lists them.
 pub const OUTPUTS: &[OutputSpec] = &[
+    OutputSpec {
+        name: "released",
+        description: "`true` when this run published the release (or found it published, on a re-run); `false` for a dry run, a plan, a build-only run, a release left as a draft, and when there was nothing to release (the step still succeeds).",
+    },
     OutputSpec {
         name: "version",
         description: "The released version, e.g. `1.2.3`.",

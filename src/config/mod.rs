@@ -141,6 +141,11 @@ pub struct CommitsConfig {
     /// build/chore/ci/style/test which bump nothing and stay out of the changelog).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub types: std::collections::BTreeMap<String, CommitType>,
+    /// Types read as another: misspellings and synonyms. Added to the defaults doc → docs,
+    /// feature/features → feat, bugfix/hotfix/fixes → fix, tests → test, refactoring → refactor;
+    /// map a default to itself to turn it off.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub aliases: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for CommitsConfig {
@@ -149,6 +154,7 @@ impl Default for CommitsConfig {
             breaking_before_1: default_breaking_before_1(),
             other: default_other_section(),
             types: Default::default(),
+            aliases: Default::default(),
         }
     }
 }
@@ -172,6 +178,19 @@ pub struct VersionConfig {
     /// Prepend the release's changelog section to this file (e.g. `CHANGELOG.md`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changelog: Option<String>,
+    /// Where a new prerelease counter starts: 0 (`1.2.4-beta.0`, node-semver's default) or 1
+    /// (`1.2.4-beta.1`, semantic-release's). Used by the channel bumps, `auto` and the pre* kinds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub prerelease_start: u64,
+    /// Commit the prepare stage's edits (version files, changelog) to the release branch through
+    /// the GitHub API — made by the token's identity, so GitHub shows `GITHUB_TOKEN` commits
+    /// verified — and tag that commit. Without it the edits live only in the runner's checkout.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub commit: bool,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One entry of `[version] files`.
@@ -226,6 +245,10 @@ pub struct ReleaseConfig {
     /// instead of building the Dockerfile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_image: Option<String>,
+    /// How `release`, `plan`, `validate` and `version` compute the version when neither a version
+    /// nor a bump is given (and no tag was pushed): a bump kind [default: auto].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bump: Option<String>,
     /// Variables the build, test and deploy commands receive although the release withholds them:
     /// by default commands get the environment without the action's `INPUT_*` and without
     /// GITHUB_TOKEN, GH_TOKEN, NPM_TOKEN, REGISTRY_PASSWORD, DEPLOY_SECRET, SLACK_WEBHOOK and the
@@ -245,6 +268,7 @@ impl Default for ReleaseConfig {
             lock_stale: None,
             floating_tags: Vec::new(),
             action_image: None,
+            bump: None,
             pass_env: Vec::new(),
         }
     }
@@ -307,6 +331,20 @@ impl Config {
             return Err(at_key(
                 "tag-prefix",
                 format!("release.tag-prefix {prefix:?} contains {bad:?}; allowed are letters, digits and - _ . /"),
+            ));
+        }
+        if let Some(bump) = &self.release.bump
+            && let Err(e) = crate::plan::bump::Bump::parse("release.bump", bump)
+        {
+            return Err(at_key("bump", e.to_string()));
+        }
+        if self.version.prerelease_start > 1 {
+            return Err(at_key(
+                "prerelease-start",
+                format!(
+                    "version.prerelease-start is {}; it is 0 (1.2.4-beta.0, as node-semver) or 1 (1.2.4-beta.1, as semantic-release)",
+                    self.version.prerelease_start
+                ),
             ));
         }
         if let Err(e) = semver::Version::parse(&self.release.initial_version) {

@@ -140,31 +140,31 @@ struct Parts {
 }
 
 impl Parts {
-    fn step(&mut self, kind: BumpKind, preid: Option<&str>, original: &Version) -> Result<()> {
+    fn step(&mut self, kind: BumpKind, preid: Option<&str>, original: &Version, start: u64) -> Result<()> {
         match kind {
             BumpKind::Premajor => {
                 self.pre.clear();
                 self.patch = 0;
                 self.minor = 0;
                 self.major += 1;
-                self.pre_step(preid);
+                self.pre_step(preid, start);
             }
             BumpKind::Preminor => {
                 self.pre.clear();
                 self.patch = 0;
                 self.minor += 1;
-                self.pre_step(preid);
+                self.pre_step(preid, start);
             }
             BumpKind::Prepatch => {
                 self.pre.clear();
-                self.step(BumpKind::Patch, preid, original)?;
-                self.pre_step(preid);
+                self.step(BumpKind::Patch, preid, original, start)?;
+                self.pre_step(preid, start);
             }
             BumpKind::Prerelease => {
                 if self.pre.is_empty() {
-                    self.step(BumpKind::Patch, preid, original)?;
+                    self.step(BumpKind::Patch, preid, original, start)?;
                 }
-                self.pre_step(preid);
+                self.pre_step(preid, start);
             }
             BumpKind::Release => {
                 if self.pre.is_empty() {
@@ -202,20 +202,20 @@ impl Parts {
         Ok(())
     }
 
-    /// node-semver's internal `pre` step (with identifierBase left undefined, i.e. 0).
-    fn pre_step(&mut self, preid: Option<&str>) {
+    /// node-semver's internal `pre` step, its `identifierBase` being `start`.
+    fn pre_step(&mut self, preid: Option<&str>, start: u64) {
         if self.pre.is_empty() {
-            self.pre = vec![Ident::Num(0)];
+            self.pre = vec![Ident::Num(start)];
         } else if let Some(last) = self.pre.iter_mut().rev().find_map(|i| match i {
             Ident::Num(n) => Some(n),
             Ident::Str(_) => None,
         }) {
             *last += 1;
         } else {
-            self.pre.push(Ident::Num(0));
+            self.pre.push(Ident::Num(start));
         }
         if let Some(preid) = preid {
-            let wanted = vec![Ident::Str(preid.to_string()), Ident::Num(0)];
+            let wanted = vec![Ident::Str(preid.to_string()), Ident::Num(start)];
             let parts: Vec<&str> = preid.split('.').collect();
             let on_channel = parts.len() <= self.pre.len() && parts.iter().zip(&self.pre).all(|(p, i)| i.same_as(p));
             if on_channel {
@@ -242,6 +242,12 @@ impl Parts {
 
 /// `semver.inc(version, kind, preid)` of node-semver 7.x. Build metadata is dropped, as there.
 pub fn inc(version: &Version, kind: BumpKind, preid: Option<&str>) -> Result<Version> {
+    inc_from(version, kind, preid, 0)
+}
+
+/// `semver.inc(version, kind, preid, identifierBase)`: a new prerelease counter starts at `start`
+/// (0, node-semver's default, or 1, semantic-release's: `1.2.4-beta.1`).
+pub fn inc_from(version: &Version, kind: BumpKind, preid: Option<&str>, start: u64) -> Result<Version> {
     let preid = preid.filter(|p| !p.is_empty());
     let pre_kind = matches!(
         kind,
@@ -261,15 +267,20 @@ pub fn inc(version: &Version, kind: BumpKind, preid: Option<&str>) -> Result<Ver
             version.pre.split('.').map(Ident::parse).collect()
         },
     };
-    parts.step(kind, preid, version)?;
+    parts.step(kind, preid, version, start)?;
     Ok(parts.into_version())
 }
 
 /// Applies a non-automatic [`Bump`]: a channel is `prerelease` with that preid (a different
 /// `preid` alongside it is refused).
 pub fn apply(version: &Version, bump: Bump, preid: Option<&str>) -> Result<Version> {
+    apply_from(version, bump, preid, 0)
+}
+
+/// [`apply`] with new prerelease counters starting at `start`.
+pub fn apply_from(version: &Version, bump: Bump, preid: Option<&str>, start: u64) -> Result<Version> {
     match bump {
-        Bump::Kind(kind) => inc(version, kind, preid),
+        Bump::Kind(kind) => inc_from(version, kind, preid, start),
         Bump::Channel(channel) => {
             if let Some(other) = preid.filter(|p| !p.is_empty() && *p != channel) {
                 return Err(Error::input(
@@ -279,7 +290,7 @@ pub fn apply(version: &Version, bump: Bump, preid: Option<&str>) -> Result<Versi
                     ),
                 ));
             }
-            inc(version, BumpKind::Prerelease, Some(channel))
+            inc_from(version, BumpKind::Prerelease, Some(channel), start)
         }
         Bump::Auto => Err(Error::input(
             "bump",
@@ -300,6 +311,19 @@ mod tests {
         apply(&v(version), Bump::parse("bump", kind).unwrap(), preid)
             .ok()
             .map(|v| v.to_string())
+    }
+
+    #[test]
+    fn counters_can_start_at_one() {
+        for (from, kind, preid, want) in [
+            ("1.2.3", BumpKind::Prerelease, Some("beta"), "1.2.4-beta.1"),
+            ("1.2.3", BumpKind::Premajor, Some("rc"), "2.0.0-rc.1"),
+            ("1.2.3", BumpKind::Preminor, None, "1.3.0-1"),
+            ("1.2.4-beta.1", BumpKind::Prerelease, Some("beta"), "1.2.4-beta.2"),
+            ("1.2.4-beta.3", BumpKind::Prerelease, Some("rc"), "1.2.4-rc.1"),
+        ] {
+            assert_eq!(inc_from(&v(from), kind, preid, 1).unwrap().to_string(), want, "{from}");
+        }
     }
 
     /// Cases from node-semver's own test fixtures (test/fixtures/increments.js) and the issue.

@@ -96,6 +96,11 @@ pub enum VersionSource {
     },
     /// The release GitHub marks as latest — what `rollback` without a version rolls back.
     LatestRelease,
+    /// Nothing given: `[release] bump` of the config (default `auto`), on the channel `preid`.
+    Configured {
+        /// The prerelease channel.
+        preid: Option<String>,
+    },
 }
 
 /// Everything [`make_plan`] needs.
@@ -158,15 +163,24 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
                 "a release needs a version: pass --version X.Y.Z or --bump KIND",
             ));
         }
-        VersionSource::Bump { bump, preid } => {
+        VersionSource::Bump { .. } | VersionSource::Configured { .. } => {
+            let (bump, preid) = match &input.source {
+                VersionSource::Bump { bump, preid } => (*bump, preid),
+                VersionSource::Configured { preid } => (
+                    crate::plan::bump::Bump::parse("release.bump", config.release.bump.as_deref().unwrap_or("auto"))?,
+                    preid,
+                ),
+                _ => unreachable!("matched above"),
+            };
             let initial = Version::parse(&config.release.initial_version).expect("checked when the config was loaded");
             let request = NextRequest {
-                bump: *bump,
+                bump,
                 preid: preid.as_deref(),
                 current: None,
                 initial: &initial,
                 prefix,
                 rules: &rules,
+                prerelease_start: config.version.prerelease_start,
             };
             let v = next_version(&repo, head, &request)?;
             let tag = version::tag_for(prefix, &v);
@@ -211,19 +225,37 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
             ),
         ));
     }
-    let current = repo.highest_reachable(prefix, head, |t| t.name != tag)?;
-    if let Some(current) = &current
-        && current.version.cmp_precedence(&version).is_ge()
+    // A version must be above the highest stable release and the highest release of its own
+    // channel; another channel sorting higher (beta above alpha) does not block a prerelease.
+    let channel = next::channel_of(&version).map(str::to_string);
+    let prerelease = !version.pre.is_empty();
+    let rival = repo.highest_reachable(prefix, head, |t| {
+        t.name != tag && (!prerelease || t.version.pre.is_empty() || next::channel_of(&t.version) == channel.as_deref())
+    })?;
+    if let Some(rival) = &rival
+        && rival.version.cmp_precedence(&version).is_ge()
     {
         return Err(Error::input(
             "version",
             format!(
-                "{version} is not greater than {} ({}), the highest release reachable from HEAD; release a higher version",
-                current.version, current.name
+                "{version} is not greater than {} ({}), the highest {} reachable from HEAD; release a higher version",
+                rival.version,
+                rival.name,
+                if prerelease {
+                    "stable or same-channel release"
+                } else {
+                    "release"
+                }
             ),
         ));
     }
-    let previous = current;
+    // The notes of a stable release cover everything since the previous stable release (its
+    // prereleases included); a prerelease's, everything since the previous release of any kind.
+    let previous = if prerelease {
+        repo.nearest_release(prefix, head, |t| t.name != tag)?
+    } else {
+        repo.highest_reachable(prefix, head, |t| t.name != tag && t.version.pre.is_empty())?
+    };
     let commits = repo.commits_between(previous.as_ref().map(|p| p.commit), head)?;
     let commit_time = repo.commit(head)?.time;
     let url = repository_url(&repo, input.ci);

@@ -24,7 +24,7 @@ pub struct VersionQuery {
     pub config: Option<PathBuf>,
     /// `--current`.
     pub current: Option<String>,
-    /// `--bump` (default `auto`).
+    /// `--bump` (default: `[release] bump`, else `auto`).
     pub bump: Option<String>,
     /// `--preid`.
     pub preid: Option<String>,
@@ -32,7 +32,11 @@ pub struct VersionQuery {
 
 /// The next version.
 pub fn next(query: &VersionQuery) -> Result<Version> {
-    let bump = Bump::parse("bump", query.bump.as_deref().unwrap_or("auto"))?;
+    let (config, _) = Config::load(&query.workspace, query.config.as_deref())?;
+    let bump = match &query.bump {
+        Some(text) => Bump::parse("bump", text)?,
+        None => Bump::parse("release.bump", config.release.bump.as_deref().unwrap_or("auto"))?,
+    };
     let preid = query.preid.as_deref().filter(|p| !p.is_empty());
     if let Some(preid) = preid {
         check_preid("preid", preid)?;
@@ -42,10 +46,10 @@ pub fn next(query: &VersionQuery) -> Result<Version> {
         .as_deref()
         .map(|c| parse_version("current", c))
         .transpose()?;
+    let start = config.version.prerelease_start;
     if let (Some(current), true) = (&current, bump != Bump::Auto) {
-        return next_without_history(current, bump, preid);
+        return next_without_history(current, bump, preid, start);
     }
-    let (config, _) = Config::load(&query.workspace, query.config.as_deref())?;
     let repo = open_repository(&query.workspace)?;
     let head = repo.head_commit()?;
     let rules = Rules::from_config(&config.commits);
@@ -57,8 +61,40 @@ pub fn next(query: &VersionQuery) -> Result<Version> {
         initial: &initial,
         prefix: &config.release.tag_prefix,
         rules: &rules,
+        prerelease_start: start,
     };
     next_version(&repo, head, &request)
+}
+
+/// Within each run of sections for one version core (`25.0.0-beta.11`, `25.0.0-alpha.7`,
+/// `25.0.0-beta.10`), orders the sections by precedence, highest first; runs stay in time order.
+fn order_channels(sections: &mut [Section]) {
+    let core = |s: &Section| {
+        s.version
+            .as_deref()
+            .and_then(|v| Version::parse(v).ok())
+            .map(|v| (v.major, v.minor, v.patch))
+    };
+    let mut start = 0;
+    while start < sections.len() {
+        let key = core(&sections[start]);
+        let mut end = start + 1;
+        while end < sections.len() && key.is_some() && core(&sections[end]) == key {
+            end += 1;
+        }
+        if end - start > 1 {
+            // Each section keeps its own commits; only the order of the sections changes.
+            sections[start..end].sort_by(|a, b| {
+                let va = a.version.as_deref().and_then(|v| Version::parse(v).ok());
+                let vb = b.version.as_deref().and_then(|v| Version::parse(v).ok());
+                match (vb, va) {
+                    (Some(b), Some(a)) => b.cmp_precedence(&a),
+                    _ => std::cmp::Ordering::Equal,
+                }
+            });
+        }
+        start = end;
+    }
 }
 
 /// `tamma-release changelog`.
@@ -138,9 +174,33 @@ pub fn changelog(query: &ChangelogQuery) -> Result<ChangelogAnswer> {
             current.commits.push(Entry::new(&commit));
         }
         sections.push(current);
+        order_channels(&mut sections);
+        // A stable release covers everything since the previous stable release: the commits of
+        // the prereleases in between are listed again under it (as semantic-release's notes do).
         for i in 0..sections.len() {
-            let older = sections.get(i + 1).and_then(|s| s.tag.clone());
-            sections[i].previous_tag = older;
+            let Some(version) = sections[i].version.as_deref().and_then(|v| Version::parse(v).ok()) else {
+                continue;
+            };
+            let mut j = i + 1;
+            let mut older_previous = sections.get(j).and_then(|s| s.tag.clone());
+            if version.pre.is_empty() {
+                let mut carried = Vec::new();
+                while let Some(older) = sections.get(j) {
+                    let stable = older
+                        .version
+                        .as_deref()
+                        .and_then(|v| Version::parse(v).ok())
+                        .is_none_or(|v| v.pre.is_empty());
+                    if stable {
+                        break;
+                    }
+                    carried.extend(older.commits.iter().cloned());
+                    j += 1;
+                }
+                older_previous = sections.get(j).and_then(|s| s.tag.clone());
+                sections[i].commits.extend(carried);
+            }
+            sections[i].previous_tag = older_previous;
         }
         return Ok(ChangelogAnswer {
             sections,
@@ -152,7 +212,15 @@ pub fn changelog(query: &ChangelogQuery) -> Result<ChangelogAnswer> {
     let from = match &query.from {
         Some(spec) => Some((repo.resolve("--from", spec)?, Some(spec.clone()))),
         None => {
-            let below = repo.highest_reachable(prefix, to, |t| at_tag.is_none_or(|a| t.version < a.version))?;
+            // The same ranges as a release's notes: a stable release since the previous stable
+            // one, a prerelease (or unreleased work) since the release made last before it.
+            let below = match at_tag {
+                Some(a) if a.version.pre.is_empty() => {
+                    repo.highest_reachable(prefix, to, |t| t.version.pre.is_empty() && t.version < a.version)?
+                }
+                Some(a) => repo.nearest_release(prefix, to, |t| t.commit != a.commit)?,
+                None => repo.nearest_release(prefix, to, |_| true)?,
+            };
             below.map(|t| (t.commit, Some(t.name)))
         }
     };

@@ -42,15 +42,24 @@ pub fn publish(
         // dry run too.
         deploy::site_files(&request.workspace, docs)?;
     }
+    // Nothing uninstallable is published: checked (reading the registry) before anything is written.
+    let installable =
+        crate::txn::installable::check(&packages, &npm::NpmTarget::new(http.clone(), request.npm_token.clone()))?;
+    // The release commit, when configured, is the first write: every later step tags, builds the
+    // action commit on, and records this commit.
+    let checkout = report.plan.commit.clone();
+    let (release_commit, release_tree) = match commit_the_edits(request, config, report)? {
+        Some((step, tree)) => (Some(step), tree),
+        None => (None, None),
+    };
     // An action.yml that cannot point at the image is found before anything is staged; the
-    // file read here is the one the action commit is made from.
+    // file read here (from the checkout) is the one the action commit is made from, on top of the
+    // release commit's tree.
     let action_yml =
         if config.release.action_image.is_some() && !config.release.floating_tags.is_empty() && !report.plan.prerelease
         {
-            Some(github::action_image::action_yml_at(
-                &request.workspace,
-                &report.plan.commit,
-            )?)
+            let (tree, text) = github::action_image::action_yml_at(&request.workspace, &checkout)?;
+            Some((release_tree.unwrap_or(tree), text))
         } else {
             None
         };
@@ -86,9 +95,11 @@ pub fn publish(
         floating_commit: None,
         action_yml,
     };
-    // Nothing uninstallable is published: checked (reading the registry) before anything is staged.
-    for checked in crate::txn::installable::check(&run.packages, &run.npm)? {
+    for checked in installable {
         run.txn.note("stage", "npm", checked);
+    }
+    if let Some(step) = release_commit {
+        run.txn.note("stage", "git", step);
     }
     let mut assets = release_assets(request, report);
     if !request.dry_run {
@@ -110,6 +121,65 @@ pub fn publish(
     let outcome = result.map(|release| report.release = Some(release));
     notify::send(config, request, report, outcome.as_ref().err(), started.elapsed());
     outcome
+}
+
+/// With `[version] commit = true`: commits the prepare stage's edits to the release branch and
+/// makes that commit the release's (`report.plan.commit`), before anything else is written.
+/// Returns what was done (or would be), in words, and the release commit's tree once it is made.
+fn commit_the_edits(
+    request: &ReleaseRequest,
+    config: &Config,
+    report: &mut RunReport,
+) -> Result<Option<(String, Option<String>)>> {
+    use crate::targets::github::release_commit::{self, ReleaseCommit};
+    if !config.version.commit || report.prepared.is_empty() {
+        return Ok(None);
+    }
+    if let crate::plan::VersionSource::PushedTag(tag) = &request.version {
+        return Ok(Some((
+            format!(
+                "left the edits uncommitted: the pushed tag {tag} is the release commit (version.commit applies when the run computes the version)"
+            ),
+            None,
+        )));
+    }
+    let repo = crate::plan::git::GitRepo::discover(&request.workspace)?;
+    let branch = match request.ci.git_ref.as_deref().and_then(|r| r.strip_prefix("refs/heads/")) {
+        Some(branch) => branch.to_string(),
+        None => repo.current_branch()?.ok_or_else(|| {
+            Error::input(
+                "version.commit",
+                "the checkout is on no branch (detached HEAD), so there is no branch to commit the release to; check out the release branch",
+            )
+        })?,
+    };
+    let commit = ReleaseCommit::new(&report.plan, &branch, report.prepared.clone());
+    let parent = report.plan.commit.clone();
+    if request.dry_run {
+        return Ok(Some((commit.describe(&parent), None)));
+    }
+    let Some((client, _)) = github::client_for(config, request)? else {
+        return Err(Error::input(
+            "github-token",
+            "version.commit commits through the GitHub API: give a token and GITHUB_REPOSITORY",
+        ));
+    };
+    let base_tree = repo.tree_of(&parent)?;
+    let (made, tree) = release_commit::make(&client, &request.workspace, &commit, &parent, &base_tree)?;
+    report.plan.commit = made.clone();
+    let step = format!(
+        "committed {} to {} as {} (\"{}\"); the release is tagged there",
+        commit
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        branch,
+        &made[..made.len().min(12)],
+        commit.message
+    );
+    Ok(Some((step, Some(tree))))
 }
 
 /// What staging leaves: the draft, the docs commit, and each pointer's value before staging.

@@ -142,6 +142,7 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
             to: to.clone(),
             changed,
         }),
+        prepared: Vec::new(),
     };
     if changed {
         tracing::info!(
@@ -193,7 +194,7 @@ fn find_release(client: &GitHubClient, request: &ReleaseRequest, prefix: &str) -
                 )
             });
         }
-        VersionSource::Bump { .. } => {
+        VersionSource::Bump { .. } | VersionSource::Configured { .. } => {
             return Err(Error::input("bump", "rollback takes a version, not a bump"));
         }
     };

@@ -122,7 +122,6 @@ fn bad_input_exits_2_with_one_clear_message() {
             &[],
             "did you mean 1.2.3?",
         ),
-        (&["release", "--dry-run"], &[], "no version to release"),
         (
             &["release", "--dry-run", "--version", "1.0.0", "--stages", "plan,bogus"],
             &[],

@@ -8,6 +8,7 @@ mod fuzz;
 mod generated;
 mod github;
 mod guide;
+mod histories;
 mod hostile_inputs;
 mod hostile_paths;
 mod hostile_servers;

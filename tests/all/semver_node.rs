@@ -6,12 +6,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use semver::Version;
-use tamma_release::plan::bump::{Bump, inc};
+use tamma_release::plan::bump::{Bump, inc_from};
 
 const SCRIPT: &str = r#"
 const semver = require('semver');
 const cases = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-process.stdout.write(JSON.stringify(cases.map(([v, k, id]) => semver.inc(v, k, id === null ? undefined : id))));
+process.stdout.write(JSON.stringify(cases.map(([v, k, id, base]) => semver.inc(v, k, {}, id === null ? undefined : id, String(base)))));
 "#;
 
 #[test]
@@ -71,7 +71,10 @@ fn bumps_match_node_semver() {
                     };
                     for kind in kinds {
                         for preid in preids {
-                            cases.push((version.clone(), kind, preid));
+                            // node-semver's identifierBase: where a new prerelease counter starts.
+                            for base in [0u64, 1] {
+                                cases.push((version.clone(), kind, preid, base));
+                            }
                         }
                     }
                 }
@@ -96,15 +99,17 @@ fn bumps_match_node_semver() {
     let expected: Vec<Option<String>> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(expected.len(), cases.len());
     let mut mismatches = Vec::new();
-    for ((version, kind, preid), node) in cases.iter().zip(&expected) {
+    for ((version, kind, preid, base), node) in cases.iter().zip(&expected) {
         let Bump::Kind(kind_value) = Bump::parse("bump", kind).unwrap() else {
             unreachable!()
         };
-        let ours = inc(&Version::parse(version).unwrap(), kind_value, *preid)
+        let ours = inc_from(&Version::parse(version).unwrap(), kind_value, *preid, *base)
             .ok()
             .map(|v| v.to_string());
         if &ours != node {
-            mismatches.push(format!("{version} {kind} {preid:?}: node {node:?}, ours {ours:?}"));
+            mismatches.push(format!(
+                "{version} {kind} {preid:?} base {base}: node {node:?}, ours {ours:?}"
+            ));
         }
     }
     assert!(

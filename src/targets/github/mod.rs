@@ -7,6 +7,7 @@ pub mod client;
 pub mod gitdata;
 pub mod host;
 pub mod refs;
+pub mod release_commit;
 
 use crate::error::Result;
 use crate::plan::ReleasePlan;

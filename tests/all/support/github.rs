@@ -86,6 +86,8 @@ pub struct FakeDeployment {
 pub struct State {
     pub branches: BTreeMap<String, String>,
     pub commits: BTreeMap<String, (String, Vec<String>)>,
+    /// Each commit's message, as GitHub answers it.
+    pub commit_messages: BTreeMap<String, String>,
     pub trees: BTreeMap<String, Vec<(String, String)>>,
     pub blobs: BTreeMap<String, Vec<u8>>,
     pub deployments: Vec<FakeDeployment>,
@@ -521,6 +523,9 @@ impl Router {
                     .collect();
                 let sha = sha1_hex(format!("{tree}{parents:?}{}", body["message"]).as_bytes());
                 state.commits.insert(sha.clone(), (tree, parents));
+                state
+                    .commit_messages
+                    .insert(sha.clone(), body["message"].as_str().unwrap_or_default().to_string());
                 ResponseTemplate::new(201).set_body_json(json!({"sha": sha}))
             }
             ("POST", "/deployments") => {
@@ -567,9 +572,11 @@ impl Router {
             (m, r) if m == "GET" && r.starts_with("/git/commits/") => {
                 let sha = r.trim_start_matches("/git/commits/");
                 match state.commits.get(sha) {
-                    Some((tree, _)) => {
-                        ResponseTemplate::new(200).set_body_json(json!({"sha": sha, "tree": {"sha": tree}}))
-                    }
+                    Some((tree, parents)) => ResponseTemplate::new(200).set_body_json(json!({
+                        "sha": sha, "tree": {"sha": tree},
+                        "message": state.commit_messages.get(sha).cloned().unwrap_or_default(),
+                        "parents": parents.iter().map(|p| json!({"sha": p})).collect::<Vec<_>>(),
+                    })),
                     None => not_found(),
                 }
             }
