@@ -73,9 +73,16 @@ pub struct NpmConfig {
 }
 
 /// `[image]`
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ImageConfig {
+    /// The tags a release gives each image: `{version}` (always: the release is staged under it)
+    /// and version-line tags `{major}` and `{major}.{minor}` (with any fixed text around them, e.g.
+    /// `v{major}`), which only a stable release that is the highest of its line moves — never a
+    /// prerelease, and `{major}` not for 0.x — recorded in the journal and rolled back like
+    /// `latest` [default: ["{version}"]].
+    #[serde(default = "default_image_tags")]
+    pub tags: Vec<String>,
     /// Registries (host or host:port) reached over plain HTTP although not on a loopback address.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub insecure_registries: Vec<String>,
@@ -84,6 +91,20 @@ pub struct ImageConfig {
     /// all on one]. Other registries never receive them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry: Option<String>,
+}
+
+fn default_image_tags() -> Vec<String> {
+    vec!["{version}".to_string()]
+}
+
+impl Default for ImageConfig {
+    fn default() -> Self {
+        ImageConfig {
+            tags: default_image_tags(),
+            insecure_registries: Vec::new(),
+            registry: None,
+        }
+    }
 }
 
 /// `[github]`: pacing and retries of API calls (the defaults follow GitHub's guidance).
@@ -355,6 +376,27 @@ impl Config {
                     self.release.initial_version
                 ),
             ));
+        }
+        if !self.image.tags.iter().any(|t| t == "{version}") {
+            return Err(at_key(
+                "tags",
+                "image.tags must list \"{version}\": the image is staged under its version before any other tag moves"
+                    .into(),
+            ));
+        }
+        for template in self.image.tags.iter().filter(|t| *t != "{version}") {
+            let filled = template.replace("{major}", "1").replace("{minor}", "2");
+            if !template.contains("{major}")
+                || !crate::plan::version::valid_image_tag(&filled)
+                || filled.contains(['{', '}'])
+            {
+                return Err(at_key(
+                    "tags",
+                    format!(
+                        "image.tags {template:?} must name {{major}} (and may name {{minor}}) and otherwise use letters, digits and _ . -; e.g. \"{{major}}\", \"{{major}}.{{minor}}\""
+                    ),
+                ));
+            }
         }
         for template in &self.release.floating_tags {
             let filled = template.replace("{major}", "1").replace("{minor}", "2");

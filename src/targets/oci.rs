@@ -46,6 +46,8 @@ pub struct ImageRelease {
     pub version: String,
     /// The channel tag the flip moves.
     pub channel: String,
+    /// The version-line tags (`1`, `1.4`) the flip moves too, from `[image] tags`.
+    pub line_tags: Vec<String>,
     /// Where it comes from.
     pub source: ImageSource,
 }

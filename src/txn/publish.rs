@@ -25,7 +25,7 @@ pub fn publish(
 ) -> Result<()> {
     let mut host = github::release_host(config, request)?;
     let packages = npm_packages(request, config, report)?;
-    let images = image_releases(request, config, report);
+    let images = image_releases(request, config, report)?;
     let http = if request.dry_run {
         None
     } else {
@@ -317,10 +317,12 @@ impl Run<'_> {
             });
         }
         for image in &self.images {
-            watched.push(Pointer::ImageTag {
-                repository: image.repository.clone(),
-                tag: image.channel.clone(),
-            });
+            for tag in std::iter::once(&image.channel).chain(&image.line_tags) {
+                watched.push(Pointer::ImageTag {
+                    repository: image.repository.clone(),
+                    tag: tag.clone(),
+                });
+            }
         }
         if let Some(docs) = &self.config.deploy.docs
             && (!plan.prerelease || docs.versioned)
@@ -353,24 +355,12 @@ impl Run<'_> {
             return Ok(Vec::new());
         }
         let ours = semver::Version::parse(&plan.version).map_err(|e| Error::Failed(e.to_string()))?;
-        let released = crate::plan::git::GitRepo::discover(&self.request.workspace)?
-            .release_tags(&self.config.release.tag_prefix)?;
-        Ok(templates
-            .iter()
-            .filter(|template| {
-                let same_line = |v: &semver::Version| {
-                    v.major == ours.major && (!template.contains("{minor}") || v.minor == ours.minor)
-                };
-                !released
-                    .iter()
-                    .any(|t| t.version.pre.is_empty() && same_line(&t.version) && t.version > ours)
-            })
-            .map(|template| {
-                template
-                    .replace("{major}", &ours.major.to_string())
-                    .replace("{minor}", &ours.minor.to_string())
-            })
-            .collect())
+        let released: Vec<semver::Version> = crate::plan::git::GitRepo::discover(&self.request.workspace)?
+            .release_tags(&self.config.release.tag_prefix)?
+            .into_iter()
+            .map(|t| t.version)
+            .collect();
+        Ok(crate::txn::shipment::line_tags(templates, &ours, &released, true))
     }
 
     /// Makes the commit the floating tags will point at: with `[release] action-image`, the
@@ -473,14 +463,16 @@ impl Run<'_> {
             );
         }
         for image in &self.images {
-            self.txn.note(
-                "flip",
-                "image",
-                format!(
-                    "record the digest of {}:{}, then point it at {}:{}",
-                    image.repository, image.channel, image.repository, image.version
-                ),
-            );
+            for tag in std::iter::once(&image.channel).chain(&image.line_tags) {
+                self.txn.note(
+                    "flip",
+                    "image",
+                    format!(
+                        "record the digest of {}:{tag}, then point it at {}:{}",
+                        image.repository, image.repository, image.version
+                    ),
+                );
+            }
         }
         if let Some(docs) = &self.config.deploy.docs
             && (!report.plan.prerelease || docs.versioned)

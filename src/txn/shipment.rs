@@ -141,11 +141,55 @@ pub fn image_credentials(request: &ReleaseRequest, config: &Config) -> Result<oc
         .scoped(config.image.registry.as_deref(), &images)
 }
 
+/// What `templates` (`v{major}`, `{major}.{minor}`) give for `version`, for the lines whose
+/// highest stable release this is: nothing for a prerelease, nothing for a line that already has
+/// a higher stable release in `released` (1.3.9 after 1.4.0 moves no `1`), and with
+/// `major_zero_moves` false no `{major}`-only tag for 0.x (docker/metadata-action's semver rule).
+pub fn line_tags(
+    templates: &[String],
+    version: &semver::Version,
+    released: &[semver::Version],
+    major_zero_moves: bool,
+) -> Vec<String> {
+    if !version.pre.is_empty() {
+        return Vec::new();
+    }
+    templates
+        .iter()
+        .filter(|t| t.contains("{major}"))
+        .filter(|t| major_zero_moves || version.major > 0 || t.contains("{minor}"))
+        .filter(|template| {
+            let same_line = |v: &semver::Version| {
+                v.major == version.major && (!template.contains("{minor}") || v.minor == version.minor)
+            };
+            !released
+                .iter()
+                .any(|v| v.pre.is_empty() && same_line(v) && v.cmp_precedence(version).is_gt())
+        })
+        .map(|template| {
+            template
+                .replace("{major}", &version.major.to_string())
+                .replace("{minor}", &version.minor.to_string())
+        })
+        .collect()
+}
+
 /// The images this release publishes, from the `kind = "image"` artifacts.
-pub fn image_releases(request: &ReleaseRequest, config: &Config, report: &RunReport) -> Vec<oci::ImageRelease> {
+pub fn image_releases(request: &ReleaseRequest, config: &Config, report: &RunReport) -> Result<Vec<oci::ImageRelease>> {
     let version = semver::Version::parse(&report.plan.version).ok();
     let dist = build::dist_dir(&request.workspace);
-    config
+    let version_tags = match &version {
+        Some(version) if config.image.tags.iter().any(|t| t.contains("{major}")) => {
+            let released: Vec<semver::Version> = crate::plan::git::GitRepo::discover(&request.workspace)?
+                .release_tags(&config.release.tag_prefix)?
+                .into_iter()
+                .map(|t| t.version)
+                .collect();
+            line_tags(&config.image.tags, version, &released, false)
+        }
+        _ => Vec::new(),
+    };
+    Ok(config
         .artifacts
         .iter()
         .filter(|a| a.kind == crate::config::ArtifactKind::Image)
@@ -162,10 +206,11 @@ pub fn image_releases(request: &ReleaseRequest, config: &Config, report: &RunRep
                     .as_ref()
                     .map(crate::targets::channel_for)
                     .unwrap_or_else(|| "latest".into()),
+                line_tags: version_tags.clone(),
                 source,
             })
         })
-        .collect()
+        .collect())
 }
 
 /// Writes dist/release-plan.json (the plan with its metrics) to attach to the release, so the

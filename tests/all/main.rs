@@ -18,6 +18,7 @@ mod lock;
 mod monorepo;
 mod prepare;
 mod registries;
+mod registry_features;
 mod selfrelease;
 mod semver_node;
 mod support;
