@@ -24,6 +24,8 @@ pub struct CiContext {
     pub run_id: Option<String>,
     /// `GITHUB_RUN_ATTEMPT`: 1, then 2 for the first re-run…
     pub run_attempt: Option<String>,
+    /// `GITHUB_WORKFLOW_REF`: `owner/repo/.github/workflows/release.yml@refs/...`.
+    pub workflow_ref: Option<String>,
 }
 
 impl CiContext {

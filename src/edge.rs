@@ -63,7 +63,11 @@ pub fn run_cli(command: Command, workspace: PathBuf, options: Options, env: &Env
 /// Runs as an Actions step. Secrets are masked before anything else is printed.
 pub fn run_action(env: &Env, cli_workspace: Option<PathBuf>, init_logging: impl FnOnce()) -> ExitStatus {
     let mut stdout = std::io::stdout().lock();
-    for secret in inputs::secret_values(env) {
+    let runner_token = env
+        .get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+        .filter(|t| !t.trim().is_empty())
+        .cloned();
+    for secret in inputs::secret_values(env).into_iter().chain(runner_token) {
         let _ = writeln!(stdout, "{}", commands::add_mask(&secret));
     }
     let _ = stdout.flush();
@@ -90,12 +94,14 @@ pub fn run_action(env: &Env, cli_workspace: Option<PathBuf>, init_logging: impl 
         if let Some(dirs) = &inputs.options.merge {
             inputs.options.merge = Some(tamma_release::build::manifest::expand_merge_dirs(&workspace, dirs)?);
         }
-        let request = ReleaseRequest::resolve(
-            workspace.clone(),
-            inputs.options,
-            action::ci_context(env),
-            Machine::from_env(env)?,
-        )?;
+        let mut machine = Machine::from_env(env)?;
+        // Short-lived tokens the release obtains (npm trusted publishing) are masked at once.
+        machine.masker = tamma_release::targets::npm_oidc::Masker::new(|secret| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", commands::add_mask(secret));
+            let _ = out.flush();
+        });
+        let request = ReleaseRequest::resolve(workspace.clone(), inputs.options, action::ci_context(env), machine)?;
         execute(inputs.command, &request, &sinks)
     })();
     finish(result, &workspace, &sinks)

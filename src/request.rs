@@ -169,6 +169,11 @@ pub struct Machine {
     /// The whole environment, from which the commands a release runs get theirs (see
     /// [`crate::build::command::CommandEnv`]). Empty: commands run with no variables at all.
     pub environment: Vec<(String, String)>,
+    /// The runner's OIDC token endpoint (`ACTIONS_ID_TOKEN_REQUEST_URL` and `_TOKEN`, present when
+    /// the job has `permissions: id-token: write`): npm trusted publishing.
+    pub oidc: Option<crate::targets::npm_oidc::OidcSource>,
+    /// Hides secrets the library obtains (short-lived tokens) in the edge's output.
+    pub masker: crate::targets::npm_oidc::Masker,
 }
 
 impl Machine {
@@ -187,10 +192,22 @@ impl Machine {
             .get("DOCKER_HOST")
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty());
+        let value = |key: &str| env.get(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let oidc = match (
+            value("ACTIONS_ID_TOKEN_REQUEST_URL"),
+            value("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+        ) {
+            (Some(url), Some(token)) => {
+                crate::secret::Secret::new(token).map(|token| crate::targets::npm_oidc::OidcSource { url, token })
+            }
+            _ => None,
+        };
         Ok(Machine {
             source_date_epoch,
             docker_host,
             environment: env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            oidc,
+            masker: Default::default(),
         })
     }
 }

@@ -37,6 +37,7 @@ pub fn ci_context(env: &Env) -> CiContext {
         run_url,
         run_id: get("GITHUB_RUN_ID"),
         run_attempt: get("GITHUB_RUN_ATTEMPT"),
+        workflow_ref: get("GITHUB_WORKFLOW_REF"),
     }
 }
 

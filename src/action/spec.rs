@@ -48,7 +48,7 @@ pub const INPUTS: &[InputSpec] = &[
     },
     InputSpec {
         name: "npm-token",
-        description: "Token for the npm registry (publish rights). Masked before anything is printed.",
+        description: "Token for the npm registry (publish rights). Empty, with `permissions: id-token: write`: npm trusted publishing (the workflow's OIDC identity is exchanged for a short-lived token per package). Masked before anything is printed.",
         default: "",
         secret: true,
     },

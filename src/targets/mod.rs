@@ -5,6 +5,7 @@ pub mod deploy;
 pub mod github;
 pub mod notify;
 pub mod npm;
+pub mod npm_oidc;
 pub mod oci;
 
 use serde::Serialize;

@@ -55,6 +55,10 @@ pub fn escape_name(name: &str) -> String {
 pub struct NpmTarget {
     http: Option<Http>,
     token: Option<Secret>,
+    /// Trusted publishing: a short-lived token per package, good only to publish it.
+    trusted: Option<std::collections::BTreeMap<String, Secret>>,
+    /// With trusted publishing, the packages staged to be published at flip: name → package.
+    pending: std::collections::BTreeMap<String, NpmPackage>,
     steps: Vec<StepRecord>,
 }
 
@@ -89,8 +93,47 @@ impl NpmTarget {
         NpmTarget {
             http,
             token,
+            trusted: None,
+            pending: Default::default(),
             steps: Vec::new(),
         }
+    }
+
+    /// Publishes with trusted-publishing tokens (package name → token) instead of an npm token.
+    /// npm lets such a token publish and nothing else, so each version is published at flip time,
+    /// straight under its channel tag (the publish is the pointer move), and no dist-tag is moved
+    /// or removed by itself.
+    pub fn with_trusted_publishing(mut self, tokens: std::collections::BTreeMap<String, Secret>) -> NpmTarget {
+        self.trusted = Some(tokens);
+        self
+    }
+
+    /// The token a request for `package` carries: the npm token; with trusted publishing, the
+    /// package's token for a publish and none for a read (public packages read anonymously).
+    fn token_for(&self, package: &str, publish: bool) -> Option<&Secret> {
+        match &self.trusted {
+            Some(tokens) if publish => tokens.get(package),
+            Some(_) => None,
+            None => self.token.as_ref(),
+        }
+    }
+
+    /// Whether packages are published with trusted-publishing tokens.
+    pub fn trusted(&self) -> bool {
+        self.trusted.is_some()
+    }
+
+    /// Refuses what a trusted-publishing token cannot do.
+    fn needs_npm_token(&self, what: &str) -> Result<()> {
+        if self.trusted.is_some() {
+            return Err(Error::input(
+                "npm-token",
+                format!(
+                    "{what} needs an npm token: npm lets a trusted-publishing token publish and nothing else; give input npm-token"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn record(&mut self, action: String) {
@@ -108,6 +151,7 @@ impl NpmTarget {
         url: &str,
         body: Option<&Value>,
         idempotent: bool,
+        token: Option<&Secret>,
     ) -> std::result::Result<Option<Value>, HttpError> {
         let http = self.http.as_ref().expect("only called outside dry runs");
         let build = || {
@@ -115,7 +159,7 @@ impl NpmTarget {
                 .client()
                 .request(method.clone(), url)
                 .header("accept", "application/json");
-            if let Some(token) = &self.token {
+            if let Some(token) = token {
                 request = request.bearer_auth(token.expose());
             }
             match body {
@@ -171,20 +215,27 @@ impl NpmTarget {
     /// Publishes the version under the staging tag, unless the registry has it already.
     pub fn stage(&mut self, package: &NpmPackage) -> Result<()> {
         if self.http.is_none() {
-            self.record(format!(
-                "publish {}@{} to {} under the dist-tag {STAGING_TAG}",
-                package.name, package.version, package.registry
-            ));
+            let action = match self.trusted {
+                Some(_) => format!(
+                    "publish {}@{} to {} with trusted publishing (OIDC), under {} when the pointers move",
+                    package.name, package.version, package.registry, package.channel
+                ),
+                None => format!(
+                    "publish {}@{} to {} under the dist-tag {STAGING_TAG}",
+                    package.name, package.version, package.registry
+                ),
+            };
+            self.record(action);
             return Ok(());
         }
-        let (mut manifest, bytes, integrity, shasum) = Self::read_tarball(package)?;
+        let (_, _, integrity, _) = Self::read_tarball(package)?;
         let url = format!(
             "{}/{}",
             package.registry.trim_end_matches('/'),
             escape_name(&package.name)
         );
         let packument = self
-            .send(Method::GET, &url, None, true)
+            .send(Method::GET, &url, None, true, self.token_for(&package.name, false))
             .map_err(|e| registry_error(package, "reading", e))?;
         if let Some(existing) = packument
             .as_ref()
@@ -204,6 +255,30 @@ impl NpmTarget {
                 package.name, package.version, package.registry
             )));
         }
+        if self.trusted.is_some() {
+            self.pending.insert(package.name.clone(), package.clone());
+            self.record(format!(
+                "checked {}@{} for {}; with trusted publishing it is published under {} when the pointers move (npm lets the token publish, not move tags)",
+                package.name, package.version, package.registry, package.channel
+            ));
+            return Ok(());
+        }
+        self.publish(package, STAGING_TAG)?;
+        self.record(format!(
+            "published {}@{} to {} under the dist-tag {STAGING_TAG}",
+            package.name, package.version, package.registry
+        ));
+        Ok(())
+    }
+
+    /// One PUT of the version with the tarball, under `dist_tag` (npm's publish protocol).
+    fn publish(&self, package: &NpmPackage, dist_tag: &str) -> Result<()> {
+        let (mut manifest, bytes, integrity, shasum) = Self::read_tarball(package)?;
+        let url = format!(
+            "{}/{}",
+            package.registry.trim_end_matches('/'),
+            escape_name(&package.name)
+        );
         let file = format!(
             "{}-{}.tgz",
             package.name.rsplit('/').next().unwrap_or(&package.name),
@@ -217,17 +292,19 @@ impl NpmTarget {
             "_id": package.name,
             "name": package.name,
             "description": manifest.get("description").cloned().unwrap_or(Value::Null),
-            "dist-tags": {STAGING_TAG: package.version},
+            "dist-tags": {dist_tag: package.version},
             "versions": {package.version.clone(): manifest},
             "access": package.access,
             "_attachments": {file: {"content_type": "application/octet-stream", "data": base64(&bytes), "length": bytes.len()}},
         });
-        self.send(Method::PUT, &url, Some(&document), false)
-            .map_err(|e| registry_error(package, "publishing", e))?;
-        self.record(format!(
-            "published {}@{} to {} under the dist-tag {STAGING_TAG}",
-            package.name, package.version, package.registry
-        ));
+        self.send(
+            Method::PUT,
+            &url,
+            Some(&document),
+            false,
+            self.token_for(&package.name, true),
+        )
+        .map_err(|e| registry_error(package, "publishing", e))?;
         Ok(())
     }
 
@@ -243,7 +320,7 @@ impl NpmTarget {
     pub fn versions(&self, registry: &str, package: &str) -> Result<Vec<String>> {
         let url = format!("{}/{}", registry.trim_end_matches('/'), escape_name(package));
         let packument = self
-            .send(Method::GET, &url, None, true)
+            .send(Method::GET, &url, None, true, self.token_for(package, false))
             .map_err(|e| tag_error(registry, package, "*", "reading", e))?;
         Ok(packument
             .as_ref()
@@ -260,7 +337,13 @@ impl NpmTarget {
     /// The version a dist-tag points at, if the tag exists.
     pub fn read_tag(&self, registry: &str, package: &str, tag: &str) -> Result<Option<String>> {
         let tags = self
-            .send(Method::GET, &Self::tags_url(registry, package), None, true)
+            .send(
+                Method::GET,
+                &Self::tags_url(registry, package),
+                None,
+                true,
+                self.token_for(package, false),
+            )
             .map_err(|e| tag_error(registry, package, tag, "reading", e))?;
         Ok(tags
             .as_ref()
@@ -272,17 +355,35 @@ impl NpmTarget {
     /// Removes the staging dist-tag once the channel tag points at the version (a registry may
     /// have set `latest` by itself on a first publish, so this does not depend on a flip).
     pub fn drop_staging_tag(&mut self, package: &NpmPackage) -> Result<()> {
+        if self.trusted.is_some() {
+            return Ok(());
+        }
         if self.read_tag(&package.registry, &package.name, STAGING_TAG)?.is_some() {
             let url = format!("{}/{STAGING_TAG}", Self::tags_url(&package.registry, &package.name));
-            self.send(Method::DELETE, &url, None, true)
+            self.send(Method::DELETE, &url, None, true, self.token.as_ref())
                 .map_err(|e| registry_error(package, "untagging", e))?;
             self.record(format!("removed the dist-tag {STAGING_TAG} of {}", package.name));
         }
         Ok(())
     }
 
-    /// Points a dist-tag at `version`, or removes it (`None`).
+    /// Points a dist-tag at `version`, or removes it (`None`). With trusted publishing the one way
+    /// to point a tag is to publish the pending version under it.
     pub fn write_tag(&self, registry: &str, package: &str, tag: &str, version: Option<&str>) -> Result<()> {
+        if self.trusted.is_some() {
+            let pending = self
+                .pending
+                .get(package)
+                .filter(|p| Some(p.version.as_str()) == version && p.channel == tag && p.registry == registry);
+            let published = match (pending, version) {
+                (Some(_), Some(version)) => self.versions(registry, package)?.iter().any(|v| v == version),
+                _ => true,
+            };
+            return match pending {
+                Some(pending) if !published => self.publish(pending, tag),
+                _ => self.needs_npm_token(&format!("moving {package}@{tag} to {}", version.unwrap_or("nothing"))),
+            };
+        }
         let url = format!(
             "{}/{}",
             Self::tags_url(registry, package),
@@ -290,11 +391,11 @@ impl NpmTarget {
         );
         match version {
             Some(version) => {
-                self.send(Method::PUT, &url, Some(&json!(version)), true)
+                self.send(Method::PUT, &url, Some(&json!(version)), true, self.token.as_ref())
                     .map_err(|e| tag_error(registry, package, tag, "moving", e))?;
             }
             None => {
-                self.send(Method::DELETE, &url, None, true)
+                self.send(Method::DELETE, &url, None, true, self.token.as_ref())
                     .map_err(|e| tag_error(registry, package, tag, "removing", e))?;
             }
         }
@@ -305,7 +406,7 @@ impl NpmTarget {
     pub fn deprecation(&self, registry: &str, package: &str, version: &str) -> Result<Option<String>> {
         let url = format!("{}/{}", registry.trim_end_matches('/'), escape_name(package));
         let packument = self
-            .send(Method::GET, &url, None, true)
+            .send(Method::GET, &url, None, true, self.token_for(package, false))
             .map_err(|e| tag_error(registry, package, version, "reading", e))?;
         Ok(packument
             .as_ref()
@@ -317,8 +418,12 @@ impl NpmTarget {
     /// packument back with the field set). Returns false when it already carries that message.
     pub fn deprecate(&self, registry: &str, package: &str, version: &str, message: &str) -> Result<bool> {
         let url = format!("{}/{}", registry.trim_end_matches('/'), escape_name(package));
+        self.needs_npm_token(&format!("deprecating {package}@{version}"))?;
         let fail = |e| tag_error(registry, package, version, "deprecating", e);
-        let Some(mut packument) = self.send(Method::GET, &url, None, true).map_err(fail)? else {
+        let Some(mut packument) = self
+            .send(Method::GET, &url, None, true, self.token.as_ref())
+            .map_err(fail)?
+        else {
             return Err(Error::Failed(format!(
                 "{package} is not on {registry}; nothing to deprecate"
             )));
@@ -341,7 +446,7 @@ impl NpmTarget {
             Some(rev) => format!("{url}/-rev/{rev}"),
             None => url,
         };
-        self.send(Method::PUT, &url, Some(&packument), false)
+        self.send(Method::PUT, &url, Some(&packument), false, self.token.as_ref())
             .map_err(|e| tag_error(registry, package, version, "deprecating", e))?;
         Ok(true)
     }

@@ -31,12 +31,7 @@ pub fn publish(
     } else {
         Some(crate::http::Http::new(github::http_policy(config, &request.ci)?)?)
     };
-    if !request.dry_run && !packages.is_empty() && request.npm_token.is_none() {
-        return Err(Error::input(
-            "npm-token",
-            "publishing npm packages needs a token: input npm-token, or NPM_TOKEN / --npm-token locally",
-        ));
-    }
+    let trusted = npm_credentials(request, &packages, http.as_ref())?;
     if let Some(docs) = &config.deploy.docs {
         // A missing or empty site, or a link out of it, is found before anything is staged, in a
         // dry run too.
@@ -75,7 +70,10 @@ pub fn publish(
         config,
         packages,
         images,
-        npm: npm::NpmTarget::new(http.clone(), request.npm_token.clone()),
+        npm: match trusted {
+            Some(tokens) => npm::NpmTarget::new(http.clone(), None).with_trusted_publishing(tokens),
+            None => npm::NpmTarget::new(http.clone(), request.npm_token.clone()),
+        },
         oci: oci::OciTarget::new(
             http.clone(),
             image_credentials(request, config)?,
@@ -121,6 +119,62 @@ pub fn publish(
     let outcome = result.map(|release| report.release = Some(release));
     notify::send(config, request, report, outcome.as_ref().err(), started.elapsed());
     outcome
+}
+
+/// How the npm packages are published: with the npm token (`None`), or — with no token, and the
+/// job's OIDC identity — with a trusted-publishing token per package, exchanged before anything is
+/// written (`Some`). Neither: exit 2 saying what to configure.
+fn npm_credentials(
+    request: &ReleaseRequest,
+    packages: &[npm::NpmPackage],
+    http: Option<&crate::http::Http>,
+) -> Result<Option<std::collections::BTreeMap<String, crate::secret::Secret>>> {
+    use crate::targets::npm_oidc;
+    if packages.is_empty() || request.npm_token.is_some() {
+        return Ok(None);
+    }
+    let hint = |package: &str| {
+        npm_oidc::publisher_hint(
+            package,
+            request.ci.repository.as_deref(),
+            request.ci.workflow_ref.as_deref(),
+        )
+    };
+    let Some(source) = &request.machine.oidc else {
+        if request.dry_run {
+            return Ok(None);
+        }
+        return Err(Error::input(
+            "npm-token",
+            format!(
+                "publishing npm packages needs an npm token (input npm-token, or NPM_TOKEN / --npm-token locally) or trusted publishing: grant the job `permissions: id-token: write` and, {}",
+                hint(&packages[0].name).trim_start_matches("on ")
+            ),
+        ));
+    };
+    let Some(http) = http else {
+        // A dry run exchanges nothing: it only says how it would publish.
+        return Ok(Some(Default::default()));
+    };
+    let mut id_tokens: std::collections::BTreeMap<String, crate::secret::Secret> = Default::default();
+    let mut tokens = std::collections::BTreeMap::new();
+    for package in packages {
+        let audience = npm_oidc::audience(&package.registry);
+        if !id_tokens.contains_key(&audience) {
+            let id_token = npm_oidc::id_token(http, source, &audience, &request.machine.masker)?;
+            id_tokens.insert(audience.clone(), id_token);
+        }
+        let token = npm_oidc::exchange(
+            http,
+            &package.registry,
+            &package.name,
+            &id_tokens[&audience],
+            &request.machine.masker,
+            &hint(&package.name),
+        )?;
+        tokens.insert(package.name.clone(), token);
+    }
+    Ok(Some(tokens))
 }
 
 /// With `[version] commit = true`: commits the prepare stage's edits to the release branch and
@@ -309,12 +363,19 @@ impl Run<'_> {
     /// `latest` by itself on a first publish, so afterwards is too late to learn the old value).
     fn read_before_stage(&self, plan: &crate::plan::ReleasePlan) -> Result<Vec<(Pointer, Option<String>)>> {
         let mut watched = Vec::new();
-        for package in &self.packages {
-            watched.push(Pointer::NpmTag {
+        let npm_tags: Vec<Pointer> = self
+            .packages
+            .iter()
+            .map(|package| Pointer::NpmTag {
                 registry: package.registry.clone(),
                 package: package.name.clone(),
                 tag: package.channel.clone(),
-            });
+            })
+            .collect();
+        // With trusted publishing the npm flips are the publishes, which no token of ours can take
+        // back: they go last, after every pointer that can be put back.
+        if !self.npm.trusted() {
+            watched.extend(npm_tags.iter().cloned());
         }
         for image in &self.images {
             for tag in std::iter::once(&image.channel).chain(&image.line_tags) {
@@ -337,6 +398,9 @@ impl Run<'_> {
         }
         if self.github.is_some() {
             watched.extend(self.floating_tags(plan)?.into_iter().map(|tag| Pointer::GitTag { tag }));
+        }
+        if self.npm.trusted() {
+            watched.extend(npm_tags);
         }
         watched
             .into_iter()

@@ -234,3 +234,239 @@ fn each_repository_gets_the_token_issued_for_its_scope() {
             .any(|(p, a)| p.starts_with("/v2/acme/b/") && a == "Bearer token-for-acme/b")
     );
 }
+
+/// base64url without padding, as JWTs use it.
+fn b64url(bytes: &[u8]) -> String {
+    tamma_release::build::npm_pack::base64(bytes)
+        .replace('+', "-")
+        .replace('/', "_")
+        .trim_end_matches('=')
+        .to_string()
+}
+
+/// The claims of a JWT (its middle part), unverified — as a test stand-in reads them.
+fn jwt_claims(jwt: &str) -> serde_json::Value {
+    let payload = jwt.split('.').nth(1).unwrap_or_default();
+    let standard: String = payload.replace('-', "+").replace('_', "/");
+    let padded = format!("{standard}{}", "=".repeat((4 - standard.len() % 4) % 4));
+    let table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in padded.bytes().filter(|&b| b != b'=') {
+        bits = (bits << 6) | table.find(c as char).unwrap_or(0) as u32;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    serde_json::from_slice(&out).unwrap_or(serde_json::Value::Null)
+}
+
+/// The runner's OIDC endpoint: GET with `Authorization: Bearer <request token>` and an
+/// `audience` query answers `{"value": <JWT>}` whose claims name the audience and the repository.
+struct Issuer;
+
+impl wiremock::Respond for Issuer {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let auth = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if auth != "Bearer runner-request-token" {
+            return wiremock::ResponseTemplate::new(401);
+        }
+        let audience = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "audience")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        let claims = serde_json::json!({"aud": audience, "repository": "acme/widget", "iss": "https://token.actions.githubusercontent.com"});
+        let jwt = format!(
+            "{}.{}.c2lnbmF0dXJl",
+            b64url(br#"{"alg":"RS256"}"#),
+            b64url(claims.to_string().as_bytes())
+        );
+        wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({ "value": jwt }))
+    }
+}
+
+/// Verdaccio behind npm's token exchange: `POST /-/npm/v1/oidc/token/exchange/package/<name>`
+/// checks the ID token's audience and repository and answers a Verdaccio token.
+fn trusted_registry(
+    verdaccio: &crate::support::registries::Verdaccio,
+    audience: &'static str,
+    repository: &'static str,
+) -> crate::support::proxy::FaultProxy {
+    let token = verdaccio.token.clone();
+    crate::support::proxy::FaultProxy::start_with(
+        &verdaccio.url,
+        Some(Box::new(move |request: &wiremock::Request| {
+            let path = request.url.path();
+            if !path.starts_with("/-/npm/v1/oidc/token/exchange/package/") {
+                return None;
+            }
+            let jwt = request
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            let claims = jwt_claims(jwt);
+            if request.method.as_str() != "POST" || claims["aud"] != audience || claims["repository"] != repository {
+                return Some(
+                    wiremock::ResponseTemplate::new(401)
+                        .set_body_json(serde_json::json!({"message": "OIDC token exchange error - unauthorized"})),
+                );
+            }
+            Some(wiremock::ResponseTemplate::new(201).set_body_json(
+                serde_json::json!({"token_type": "oidc", "token": token, "expires": "2026-12-01T00:00:00Z"}),
+            ))
+        })),
+    )
+}
+
+fn npm_package(repo: &TestRepo, registry: &str) {
+    repo.write(".gitignore", "dist/\n");
+    repo.write(
+        "pkg/package.json",
+        &format!("{{\"name\": \"@acme/trusted\", \"version\": \"0.0.0\", \"publishConfig\": {{\"registry\": \"{registry}\"}}}}\n"),
+    );
+    repo.write("pkg/index.js", "module.exports = 'trusted';\n");
+    repo.write(
+        ".github/tamma-release.toml",
+        "[github]\nwrite-interval = \"0s\"\n\n[[artifact]]\nkind = \"npm\"\npath = \"pkg\"\n",
+    );
+    repo.commit("a", "feat: trusted");
+}
+
+#[test]
+fn npm_trusted_publishing_exchanges_the_workflow_identity_per_package() {
+    let verdaccio = crate::support::registries::Verdaccio::start();
+    let issuer = crate::support::mock::MockHttp::start();
+    issuer.mount(wiremock::Mock::given(wiremock::matchers::path("/id-token")).respond_with(Issuer));
+    let fake = FakeGitHub::start();
+    let id_token_url = format!("{}/id-token?api-version=2.0", issuer.uri());
+    // The exchange expects the audience of this registry's host, and this repository.
+    let proxy = trusted_registry(&verdaccio, "npm:127.0.0.1", "acme/widget");
+    let repo = TestRepo::new();
+    npm_package(&repo, &proxy.url());
+    let action = |extra: &[(&str, &str)]| {
+        let mut cmd = crate::support::tamma(&["release", "--version", "1.0.0"]);
+        cmd.current_dir(repo.path())
+            .env("GITHUB_API_URL", &fake.uri)
+            .env("GITHUB_REPOSITORY", crate::support::github::REPO)
+            .env("GITHUB_TOKEN", crate::support::github::TOKEN)
+            .env(
+                "GITHUB_WORKFLOW_REF",
+                "acme/widget/.github/workflows/release.yml@refs/heads/main",
+            );
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let oidc: [(&str, &str); 2] = [
+        ("ACTIONS_ID_TOKEN_REQUEST_URL", id_token_url.as_str()),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "runner-request-token"),
+    ];
+    // No token and no OIDC identity: one clear message, nothing written.
+    let out = action(&[]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("grant the job `permissions: id-token: write`")
+            && stderr.contains("repository acme/widget, workflow filename release.yml"),
+        "{stderr}"
+    );
+    // With it, as the action runs: exchanged, masked at once, published under latest in one PUT,
+    // installable.
+    let mut env = oidc.to_vec();
+    env.push((
+        "GITHUB_WORKFLOW_REF",
+        "acme/widget/.github/workflows/release.yml@refs/heads/main",
+    ));
+    let (out, _, _) = fake.action_with_env(
+        repo.path(),
+        "push",
+        "refs/heads/main",
+        &serde_json::json!({}),
+        &[("version", "1.0.0"), ("npm-token", "")],
+        &env,
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("::add-mask::runner-request-token"), "{stdout}");
+    let masked = format!("::add-mask::{}", verdaccio.token);
+    assert!(stdout.contains(&masked), "the exchanged token is masked: {stdout}");
+    let stdout = stdout.replace(&masked, "");
+    let requests = issuer.requests();
+    assert!(requests.iter().all(|r| {
+        r.url
+            .query_pairs()
+            .any(|(k, v)| k == "audience" && v == "npm:127.0.0.1")
+    }));
+    let log = proxy.log();
+    assert!(
+        log.iter()
+            .any(|(m, p)| m == "POST" && p == "/-/npm/v1/oidc/token/exchange/package/@acme%2ftrusted"),
+        "{log:?}"
+    );
+    assert!(
+        log.iter().all(|(m, p)| !(p.contains("/dist-tags") && m != "GET")),
+        "a trusted-publishing token moves no dist-tag: {log:?}"
+    );
+    assert!(
+        !stdout.contains(&verdaccio.token) && !stderr.contains(&verdaccio.token),
+        "the token is never printed"
+    );
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("package.json"),
+        "{\"name\": \"user\", \"version\": \"1.0.0\"}",
+    )
+    .unwrap();
+    let installed = verdaccio.npm(project.path(), &["install", "--no-audit", "--no-fund", "@acme/trusted"]);
+    assert!(installed.status.success(), "{}", text(&installed).1);
+    let tags = verdaccio.npm(project.path(), &["view", "@acme/trusted", "dist-tags", "--json"]);
+    let tags: serde_json::Value = serde_json::from_slice(&tags.stdout).unwrap();
+    assert_eq!(tags["latest"], "1.0.0");
+    assert!(tags.get("tamma-staging").is_none(), "{tags}");
+
+    // A refused exchange (the trusted publisher names another repository), or the wrong
+    // audience, is one message naming the package and what to configure; nothing is written.
+    for (audience, repository) in [
+        ("npm:127.0.0.1", "someone/else"),
+        ("npm:registry.npmjs.org", "acme/widget"),
+    ] {
+        let proxy = trusted_registry(&verdaccio, audience, repository);
+        let repo = TestRepo::new();
+        npm_package(&repo, &proxy.url());
+        let writes_before = fake.with(|s| s.writes());
+        let mut cmd = crate::support::tamma(&["release", "--version", "1.0.0"]);
+        cmd.current_dir(repo.path())
+            .env("GITHUB_API_URL", &fake.uri)
+            .env("GITHUB_REPOSITORY", crate::support::github::REPO)
+            .env("GITHUB_TOKEN", crate::support::github::TOKEN)
+            .env(
+                "GITHUB_WORKFLOW_REF",
+                "acme/widget/.github/workflows/release.yml@refs/heads/main",
+            );
+        for (k, v) in oidc {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{audience} {repository}: {stderr}");
+        assert!(
+            stderr.contains("refused to exchange this workflow's identity for a token to publish @acme/trusted (HTTP 401: OIDC token exchange error - unauthorized)")
+                && stderr.contains("Trusted publishing → GitHub Actions: repository acme/widget, workflow filename release.yml"),
+            "{stderr}"
+        );
+        assert_eq!(proxy.writes(), 0);
+        assert_eq!(fake.with(|s| s.writes()), writes_before);
+    }
+}

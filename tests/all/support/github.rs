@@ -742,6 +742,20 @@ impl FakeGitHub {
         event: &Value,
         inputs: &[(&str, &str)],
     ) -> (std::process::Output, String, String) {
+        self.action_with_env(workspace, event_name, git_ref, event, inputs, &[])
+    }
+
+    /// [`FakeGitHub::action`] with more variables in the step's environment (the runner's OIDC
+    /// endpoint, `GITHUB_WORKFLOW_REF`…).
+    pub fn action_with_env(
+        &self,
+        workspace: &std::path::Path,
+        event_name: &str,
+        git_ref: &str,
+        event: &Value,
+        inputs: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> (std::process::Output, String, String) {
         let files = tempfile::tempdir().unwrap();
         let path = |name: &str| files.path().join(name);
         std::fs::write(path("event.json"), event.to_string()).unwrap();
@@ -755,6 +769,9 @@ impl FakeGitHub {
                 _ => given.unwrap_or(input.default),
             };
             cmd.env(format!("INPUT_{}", input.name.to_uppercase()), value);
+        }
+        for (name, value) in env {
+            cmd.env(name, value);
         }
         let out = cmd
             .current_dir(files.path())

@@ -1,6 +1,7 @@
 //! A forwarding proxy in front of a real registry (Verdaccio, docker-registry) that fails chosen
 //! requests once: how a test makes one flip step of a real registry fail, and counts the writes
-//! that reach the registry.
+//! that reach the registry. It may also answer some requests itself (an interceptor): how a test
+//! puts an npm trusted-publishing token exchange in front of Verdaccio.
 
 use std::sync::{Arc, Mutex};
 
@@ -20,11 +21,16 @@ pub struct ProxyFault {
 struct State {
     faults: Vec<ProxyFault>,
     writes: usize,
+    log: Vec<(String, String)>,
 }
+
+/// Answers a request itself instead of forwarding it, when it returns `Some`.
+pub type Intercept = Box<dyn Fn(&Request) -> Option<ResponseTemplate> + Send + Sync>;
 
 struct Forward {
     upstream: String,
     state: Arc<Mutex<State>>,
+    intercept: Option<Intercept>,
 }
 
 impl Respond for Forward {
@@ -33,6 +39,10 @@ impl Respond for Forward {
         let path = request.url.path().to_string();
         {
             let mut state = self.state.lock().unwrap();
+            state.log.push((method.clone(), path.clone()));
+            if let Some(answer) = self.intercept.as_ref().and_then(|i| i(request)) {
+                return answer;
+            }
             if method != "GET" && method != "HEAD" {
                 state.writes += 1;
             }
@@ -104,13 +114,24 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// A proxy for `upstream` (e.g. `http://127.0.0.1:4873`).
     pub fn start(upstream: &str) -> FaultProxy {
+        Self::start_with(upstream, None)
+    }
+
+    /// A proxy for `upstream` that lets `intercept` answer first.
+    pub fn start_with(upstream: &str, intercept: Option<Intercept>) -> FaultProxy {
         let http = MockHttp::start();
         let state = Arc::new(Mutex::new(State::default()));
         http.mount(Mock::given(wiremock::matchers::any()).respond_with(Forward {
             upstream: upstream.trim_end_matches('/').to_string(),
             state: state.clone(),
+            intercept,
         }));
         FaultProxy { state, http }
+    }
+
+    /// Every request that reached the proxy: (method, path).
+    pub fn log(&self) -> Vec<(String, String)> {
+        self.state.lock().unwrap().log.clone()
     }
 
     /// `http://127.0.0.1:PORT`.
