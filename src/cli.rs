@@ -120,6 +120,12 @@ pub struct ReleaseArgs {
     /// Key that signs the staging deploy webhook.
     #[arg(long, value_name = "SECRET", env = "DEPLOY_SECRET", hide_env_values = true)]
     pub deploy_secret: Option<String>,
+    /// An ASCII-armored OpenPGP secret key: SHA256SUMS.asc is written with it.
+    #[arg(long, value_name = "ARMORED KEY", env = "SIGNING_KEY", hide_env_values = true)]
+    pub signing_key: Option<String>,
+    /// The passphrase of the signing key.
+    #[arg(long, value_name = "PASSPHRASE", env = "SIGNING_PASSPHRASE", hide_env_values = true)]
+    pub signing_passphrase: Option<String>,
 }
 
 /// The tokens `release` and `rollback` both take (from the environment by default).

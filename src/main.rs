@@ -142,6 +142,8 @@ fn main() -> ExitCode {
                 partial: args.partial.clone(),
                 merge: (!args.merge.is_empty()).then(|| args.merge.clone()),
                 deploy_secret: args.deploy_secret.clone().and_then(Secret::new),
+                signing_key: args.signing_key.clone().and_then(Secret::new),
+                signing_passphrase: args.signing_passphrase.clone().and_then(Secret::new),
                 ..credential_options(&args.credentials).or(common_options(&args.common))
             };
             run_cli(Command::Release, options, &args.common, &cli, &env)

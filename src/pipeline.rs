@@ -55,17 +55,22 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
     progress.stage_started(Stage::Plan);
     let planned = (|| {
         let (config, _) = Config::load(&request.workspace, request.config_path.as_deref())?;
+        // A bad key or passphrase stops the run here, before anything is built or staged.
+        let signing =
+            build::signing::SigningKey::from_inputs(request.signing_key.as_ref(), request.signing_passphrase.as_ref())?;
+        let fingerprint = signing.as_ref().map(build::signing::SigningKey::fingerprint);
         let plan = make_plan(&PlanInput {
             workspace: &request.workspace,
             config: &config,
             source: request.version.clone(),
             ci: &request.ci,
+            signer: fingerprint.as_deref(),
         })?;
         tracing::info!(version = %plan.version, tag = %plan.tag, previous = ?plan.previous_tag, "planned");
-        Ok::<_, crate::error::Error>((config, plan))
+        Ok::<_, crate::error::Error>((config, plan, signing))
     })();
     progress.stage_finished(Stage::Plan);
-    let (config, plan) = planned?;
+    let (config, plan, signing) = planned?;
     let mut report = RunReport {
         command,
         dry_run: request.dry_run,
@@ -111,7 +116,7 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
         };
     if request.stages.contains(&Stage::Build) {
         progress.stage_started(Stage::Build);
-        let built = build_stage(request, &config, &mut report);
+        let built = build_stage(request, &config, signing.as_ref(), &mut report);
         progress.stage_finished(Stage::Build);
         built?;
     }
@@ -145,7 +150,12 @@ fn prepare(request: &ReleaseRequest, config: &Config, report: &mut RunReport) ->
 }
 
 /// Builds the artifacts into dist/ (or, in a dry run, checks their inputs).
-fn build_stage(request: &ReleaseRequest, config: &Config, report: &mut RunReport) -> Result<()> {
+fn build_stage(
+    request: &ReleaseRequest,
+    config: &Config,
+    signing: Option<&build::signing::SigningKey>,
+    report: &mut RunReport,
+) -> Result<()> {
     let outcome = build::build(&build::BuildRequest {
         workspace: &request.workspace,
         config,
@@ -154,6 +164,7 @@ fn build_stage(request: &ReleaseRequest, config: &Config, report: &mut RunReport
         epoch: request.machine.source_date_epoch.unwrap_or(report.plan.commit_time),
         docker_host: request.machine.docker_host.clone(),
         command_env: command_env(request, config),
+        signing,
         dry_run: request.dry_run,
     })?;
     for step in outcome.steps {

@@ -99,6 +99,10 @@ pub struct Options {
     pub registry_password: Option<crate::secret::Secret>,
     /// `--deploy-secret` / `DEPLOY_SECRET` / input `deploy-secret`.
     pub deploy_secret: Option<crate::secret::Secret>,
+    /// `--signing-key` / `SIGNING_KEY` / input `signing-key`: an armored OpenPGP secret key.
+    pub signing_key: Option<crate::secret::Secret>,
+    /// `--signing-passphrase` / `SIGNING_PASSPHRASE` / input `signing-passphrase`.
+    pub signing_passphrase: Option<crate::secret::Secret>,
     /// `--slack-webhook` / `SLACK_WEBHOOK` / input `slack-webhook`.
     pub slack_webhook: Option<crate::secret::Secret>,
     /// The command is `rollback`: no version means the latest release, and bumps make no sense.
@@ -122,6 +126,8 @@ impl Options {
             registry_username: self.registry_username.or(lower.registry_username),
             registry_password: self.registry_password.or(lower.registry_password),
             deploy_secret: self.deploy_secret.or(lower.deploy_secret),
+            signing_key: self.signing_key.or(lower.signing_key),
+            signing_passphrase: self.signing_passphrase.or(lower.signing_passphrase),
             slack_webhook: self.slack_webhook.or(lower.slack_webhook),
             rollback: self.rollback || lower.rollback,
         }
@@ -155,6 +161,10 @@ pub struct ReleaseRequest {
     pub registry: crate::targets::oci::Credentials,
     /// The key that signs deploy webhooks.
     pub deploy_secret: Option<crate::secret::Secret>,
+    /// The key that signs SHA256SUMS, and its passphrase.
+    pub signing_key: Option<crate::secret::Secret>,
+    /// The signing key's passphrase.
+    pub signing_passphrase: Option<crate::secret::Secret>,
     /// The Slack incoming webhook (a secret: its URL is the credential).
     pub slack_webhook: Option<crate::secret::Secret>,
 }
@@ -295,6 +305,8 @@ impl ReleaseRequest {
                 registry: None,
             },
             deploy_secret: options.deploy_secret,
+            signing_key: options.signing_key,
+            signing_passphrase: options.signing_passphrase,
             slack_webhook: options.slack_webhook,
         })
     }

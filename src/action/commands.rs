@@ -17,8 +17,18 @@ pub fn escape_property(text: &str) -> String {
 }
 
 /// `::add-mask::` for a secret, so the runner replaces it with `***` in every later log line.
+/// The runner masks log lines one at a time and does not split a masked value, so a multi-line
+/// secret (an armored signing key) is also masked line by line, as the runner itself does for
+/// repository secrets; lines shorter than four characters are left, since masking them would
+/// hide ordinary text everywhere and reveal nothing.
 pub fn add_mask(secret: &str) -> String {
-    format!("::add-mask::{}", escape_data(secret))
+    let mut out = format!("::add-mask::{}", escape_data(secret));
+    if secret.contains(['\n', '\r']) {
+        for line in secret.split(['\n', '\r']).map(str::trim).filter(|l| l.len() >= 4) {
+            out.push_str(&format!("\n::add-mask::{}", escape_data(line)));
+        }
+    }
+    out
 }
 
 /// `::notice::message`: shown among the run's annotations.
@@ -88,7 +98,11 @@ mod tests {
     }
 
     #[test]
-    fn multi_line_mask_is_one_command() {
-        assert_eq!(add_mask("a\nb"), "::add-mask::a%0Ab");
+    fn multi_line_secrets_are_masked_whole_and_line_by_line() {
+        assert_eq!(add_mask("one-line"), "::add-mask::one-line");
+        assert_eq!(
+            add_mask("-----BEGIN\r\nsecretline\n=ab\n"),
+            "::add-mask::-----BEGIN%0D%0Asecretline%0A=ab%0A\n::add-mask::-----BEGIN\n::add-mask::secretline"
+        );
     }
 }

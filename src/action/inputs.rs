@@ -105,6 +105,8 @@ pub fn read(env: &Env, event: &EventPayload) -> Result<ActionInputs> {
             registry_username: action_input(env, "registry-username"),
             registry_password: action_input(env, "registry-password").and_then(Secret::new),
             deploy_secret: action_input(env, "deploy-secret").and_then(Secret::new),
+            signing_key: action_input(env, "signing-key").and_then(Secret::new),
+            signing_passphrase: action_input(env, "signing-passphrase").and_then(Secret::new),
             slack_webhook: action_input(env, "slack-webhook").and_then(Secret::new),
             config,
             stages: value("stages"),

@@ -71,6 +71,18 @@ pub const INPUTS: &[InputSpec] = &[
         secret: true,
     },
     InputSpec {
+        name: "signing-key",
+        description: "An ASCII-armored OpenPGP secret key (`gpg --armor --export-secret-keys KEYID`): the release adds `SHA256SUMS.asc`, a detached signature of `SHA256SUMS` (`gpg --verify SHA256SUMS.asc SHA256SUMS`). Checked before anything is built. Masked before anything is printed.",
+        default: "",
+        secret: true,
+    },
+    InputSpec {
+        name: "signing-passphrase",
+        description: "The passphrase of `signing-key`, when it has one. Masked before anything is printed.",
+        default: "",
+        secret: true,
+    },
+    InputSpec {
         name: "slack-webhook",
         description: "A Slack incoming-webhook URL told about success and failure (a failed notification is only a warning). Masked before anything is printed.",
         default: "",

@@ -41,7 +41,7 @@ pub struct BuildManifest {
 pub struct BuiltArtifact {
     /// The asset name (archives, files, npm tarballs), or the image reference or docs label.
     pub name: String,
-    /// archive | file | npm | image | docs | checksums
+    /// archive | file | npm | image | docs | checksums | signature
     pub kind: String,
     /// Relative to the manifest's directory.
     pub path: Option<String>,
@@ -65,6 +65,8 @@ pub fn media_type(name: &str) -> &'static str {
         "application/zip"
     } else if name.ends_with(".json") {
         "application/json"
+    } else if name.ends_with(".asc") {
+        "application/pgp-signature"
     } else if name == "SHA256SUMS" || name.ends_with(".txt") {
         "text/plain"
     } else {

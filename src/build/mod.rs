@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod npm_pack;
 pub mod oci;
 mod package;
+pub mod signing;
 
 pub use dist::{DistLock, dist_dir};
 pub use package::{package, package_root};
@@ -57,6 +58,8 @@ pub struct BuildRequest<'a> {
     pub docker_host: Option<String>,
     /// The environment build commands run with.
     pub command_env: command::CommandEnv,
+    /// The key that signs `SHA256SUMS`, when the release signs it.
+    pub signing: Option<&'a signing::SigningKey>,
     /// Check only; write nothing.
     pub dry_run: bool,
 }
@@ -193,6 +196,9 @@ pub fn build(request: &BuildRequest<'_>) -> Result<BuildOutcome> {
             arch: None,
             media_type: media_type(SUMS_NAME).into(),
         });
+        if let Some(key) = request.signing {
+            built.push(sign_sums(key, &text, &dist, request.dry_run, &mut steps)?);
+        }
     }
     let manifest = BuildManifest {
         schema_version: MANIFEST_SCHEMA_VERSION,
@@ -275,6 +281,34 @@ fn run_build_command(request: &BuildRequest<'_>, artifact: &ArtifactConfig) -> R
         timeout,
         &request.command_env,
     )
+}
+
+/// Writes `SHA256SUMS.asc`, the detached signature of the sums (a dry run signs, to prove the
+/// key works, and writes nothing).
+fn sign_sums(
+    key: &signing::SigningKey,
+    sums: &str,
+    dist: &Path,
+    dry_run: bool,
+    steps: &mut Vec<String>,
+) -> Result<BuiltArtifact> {
+    let signature = key.sign(sums.as_bytes())?;
+    if !dry_run {
+        let path = dist.join(signing::SIGNATURE_NAME);
+        std::fs::write(&path, &signature).map_err(|source| Error::WriteFile { path, source })?;
+    }
+    let verb = if dry_run { "would sign" } else { "signed" };
+    steps.push(format!("{verb} {SUMS_NAME} with OpenPGP key {}", key.fingerprint()));
+    Ok(BuiltArtifact {
+        name: signing::SIGNATURE_NAME.into(),
+        kind: "signature".into(),
+        path: Some(signing::SIGNATURE_NAME.into()),
+        size: signature.len() as u64,
+        sha256: checksum::hex(&<sha2::Sha256 as sha2::Digest>::digest(signature.as_bytes())),
+        platform: None,
+        arch: None,
+        media_type: media_type(signing::SIGNATURE_NAME).into(),
+    })
 }
 
 fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path) -> Result<(BuiltArtifact, String)> {

@@ -113,6 +113,8 @@ pub struct PlanInput<'a> {
     pub source: VersionSource,
     /// Where we run.
     pub ci: &'a CiContext,
+    /// The fingerprint of the key that signs `SHA256SUMS`, when the release signs it.
+    pub signer: Option<&'a str>,
 }
 
 /// Opens the repository for planning: refuses shallow clones, whose missing history would give
@@ -268,7 +270,7 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
     };
     let changelog_md = changelog::markdown_section(&section, &rules, url.as_deref());
     let version_text = version.to_string();
-    let install = notes::install_section(input.workspace, &config.artifacts, &version_text, &tag);
+    let install = notes::install_section(input.workspace, &config.artifacts, &version_text, &tag, input.signer);
     let template = match &config.release.notes_template {
         Some(path) => {
             let full = input.workspace.join(path);

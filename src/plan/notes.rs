@@ -33,8 +33,15 @@ pub const PLACEHOLDERS: &[&str] = &[
     "repository_url",
 ];
 
-/// Install instructions for every artifact channel, for this exact version.
-pub fn install_section(workspace: &Path, artifacts: &[ArtifactConfig], version: &str, tag: &str) -> String {
+/// Install instructions for every artifact channel, for this exact version. `signer` is the
+/// fingerprint of the key that signs `SHA256SUMS`, when the release signs it.
+pub fn install_section(
+    workspace: &Path,
+    artifacts: &[ArtifactConfig],
+    version: &str,
+    tag: &str,
+    signer: Option<&str>,
+) -> String {
     let mut lines = Vec::new();
     for artifact in artifacts {
         match artifact.kind {
@@ -68,9 +75,16 @@ pub fn install_section(workspace: &Path, artifacts: &[ArtifactConfig], version: 
         if !lines.is_empty() {
             out.push('\n');
         }
-        out.push_str(&format!(
-            "Download the assets of {tag} below, then check them:\n\n```sh\nsha256sum -c SHA256SUMS --ignore-missing\n```\n"
-        ));
+        match signer {
+            Some(fingerprint) => out.push_str(&format!(
+                "Download the assets of {tag} below, then check them. `SHA256SUMS` is signed by the OpenPGP key \
+                 `{fingerprint}`; import that key from a source you trust, then:\n\n\
+                 ```sh\ngpg --verify SHA256SUMS.asc SHA256SUMS\nsha256sum -c SHA256SUMS --ignore-missing\n```\n"
+            )),
+            None => out.push_str(&format!(
+                "Download the assets of {tag} below, then check them:\n\n```sh\nsha256sum -c SHA256SUMS --ignore-missing\n```\n"
+            )),
+        }
     }
     out
 }
@@ -180,11 +194,18 @@ mod tests {
         )
         .unwrap();
         let artifacts = config.artifacts;
-        let out = install_section(Path::new("."), &artifacts, "1.2.3", "v1.2.3");
+        let out = install_section(Path::new("."), &artifacts, "1.2.3", "v1.2.3", None);
         assert!(
             out.contains("npm install widget@1.2.3\ndocker pull ghcr.io/acme/widget:1.2.3"),
             "{out}"
         );
         assert!(out.contains("sha256sum -c SHA256SUMS"), "{out}");
+        assert!(!out.contains("gpg"), "{out}");
+        let signed = install_section(Path::new("."), &artifacts, "1.2.3", "v1.2.3", Some("ABCD1234"));
+        assert!(
+            signed.contains("OpenPGP key `ABCD1234`")
+                && signed.contains("gpg --verify SHA256SUMS.asc SHA256SUMS\nsha256sum -c SHA256SUMS"),
+            "{signed}"
+        );
     }
 }

@@ -19,7 +19,7 @@ pub fn release_assets(request: &ReleaseRequest, report: &RunReport) -> Vec<Relea
     manifest
         .artifacts
         .iter()
-        .filter(|a| matches!(a.kind.as_str(), "archive" | "file" | "npm" | "checksums"))
+        .filter(|a| matches!(a.kind.as_str(), "archive" | "file" | "npm" | "checksums" | "signature"))
         .filter_map(|a| {
             Some(ReleaseAsset {
                 name: a.name.clone(),

@@ -21,6 +21,7 @@ mod registries;
 mod registry_features;
 mod selfrelease;
 mod semver_node;
+mod signing;
 mod support;
 mod transaction;
 mod validate;

@@ -1,5 +1,5 @@
 //! Registries as they are in 2026 (issue 17): image version-line tags, Docker Hub names, Bearer
-//! tokens per repository scope, npm trusted publishing and signed checksums.
+//! tokens per repository scope and npm trusted publishing (signed checksums: `signing.rs`).
 
 use std::process::Output;
 
