@@ -272,7 +272,8 @@ pub struct ReleaseConfig {
     pub bump: Option<String>,
     /// Variables the build, test and deploy commands receive although the release withholds them:
     /// by default commands get the environment without the action's `INPUT_*` and without
-    /// GITHUB_TOKEN, GH_TOKEN, NPM_TOKEN, REGISTRY_PASSWORD, DEPLOY_SECRET, SLACK_WEBHOOK and the
+    /// GITHUB_TOKEN, GH_TOKEN, NPM_TOKEN, REGISTRY_PASSWORD, DEPLOY_SECRET, SLACK_WEBHOOK, SIGNING_KEY,
+    /// SIGNING_PASSPHRASE and the
     /// runner's ACTIONS_ID_TOKEN_REQUEST_* / ACTIONS_RUNTIME_TOKEN. E.g. ["NPM_TOKEN"].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pass_env: Vec<String>,

@@ -106,11 +106,12 @@ impl Gpg {
 
 fn archive_repo() -> TestRepo {
     let repo = TestRepo::new();
-    repo.write(".gitignore", "dist/\n");
+    repo.write(".gitignore", "dist/\nseen-by-build.txt\n");
     repo.write("bin/widget", "#!/bin/sh\necho widget\n");
+    // The build command writes down the environment it got: the key must not be in it.
     repo.write(
         ".github/tamma-release.toml",
-        "[github]\nwrite-interval = \"0s\"\n\n[[artifact]]\nname = \"widget.tar.gz\"\nkind = \"archive\"\nfiles = [\"bin/widget\"]\n",
+        "[github]\nwrite-interval = \"0s\"\n\n[[artifact]]\nname = \"widget.tar.gz\"\nkind = \"archive\"\nfiles = [\"bin/widget\"]\nbuild = [\"python3\", \"-c\", \"import os; open('seen-by-build.txt', 'w').write(repr(dict(os.environ)))\"]\n",
     );
     repo.commit("README.md", "feat: first");
     repo
@@ -191,6 +192,12 @@ fn the_released_sums_verify_with_gpg_and_a_changed_sum_does_not() {
     for line in key_lines.iter().chain(&["correct horse battery staple"]) {
         assert!(!printed.contains(line), "a secret was printed: {line}");
     }
+    let seen = std::fs::read_to_string(repo.path().join("seen-by-build.txt")).unwrap();
+    assert!(!seen.contains("correct horse") && !seen.contains("SIGNING"), "{seen}");
+    assert!(
+        !key_lines.iter().any(|l| seen.contains(l)),
+        "the build command got the key"
+    );
     for (name, data) in [("SHA256SUMS", &sums), ("SHA256SUMS.asc", &signature)] {
         let text = String::from_utf8_lossy(data);
         assert!(
@@ -226,6 +233,8 @@ fn an_unlocked_primary_key_signs_from_the_cli_and_a_dry_run_writes_nothing() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let seen = std::fs::read_to_string(repo.path().join("seen-by-build.txt")).unwrap();
+    assert!(seen.contains("'PATH'") && !seen.contains("SIGNING_KEY"), "{seen}");
     let on_disk = std::fs::read(repo.path().join("dist/SHA256SUMS.asc")).unwrap();
     assert_eq!(asset(&fake, "SHA256SUMS.asc"), on_disk);
     gpg.verify(&on_disk, &asset(&fake, "SHA256SUMS")).unwrap();
