@@ -39,6 +39,9 @@ pub struct RunReport {
     /// The files the prepare stage changed, relative to the repository root.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub prepared: Vec<std::path::PathBuf>,
+    /// The workflow attests the downloads and images (`[release] attestations`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub attested: bool,
 }
 
 /// The outcome of `rollback`.
@@ -160,6 +163,58 @@ impl RunReport {
             })
             .collect();
         serde_json::Value::Object(map).to_string()
+    }
+
+    /// `gh attestation verify` for each published download (the files `SHA256SUMS` lists, which
+    /// the provenance recipe attests) and each pushed image, when the workflow attests them.
+    fn provenance_checks(&self) -> String {
+        let published = self.release.as_ref().map(|r| r.assets.as_slice()).unwrap_or_default();
+        let listed: Vec<&str> = match &self.build {
+            Some(build) => build
+                .artifacts
+                .iter()
+                .filter(|a| matches!(a.kind.as_str(), "archive" | "file" | "npm"))
+                .map(|a| a.name.as_str())
+                .collect(),
+            None => Vec::new(),
+        };
+        let files: Vec<&str> = published
+            .iter()
+            .map(|a| a.name.as_str())
+            .filter(|name| listed.contains(name))
+            .collect();
+        let images: Vec<(&str, &str)> = self
+            .pointers
+            .iter()
+            .filter(|p| p.target == "image")
+            .map(|p| {
+                (
+                    p.pointer.rsplit_once(':').map_or(p.pointer.as_str(), |(r, _)| r),
+                    p.new.as_str(),
+                )
+            })
+            .collect();
+        if !self.attested || self.dry_run || (files.is_empty() && images.is_empty()) {
+            return String::new();
+        }
+        let repository = self.plan.repository.as_deref().unwrap_or("OWNER/REPO");
+        let mut out = String::from(
+            "\n### Verify provenance\n\nEach download and image has a build provenance attestation; \
+             anyone can check one with the GitHub CLI:\n\n```sh\n",
+        );
+        for file in files {
+            out.push_str(&format!("gh attestation verify {file} --repo {repository}\n"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (image, digest) in images {
+            if seen.insert((image, digest)) {
+                out.push_str(&format!(
+                    "gh attestation verify oci://{image}@{digest} --repo {repository}\n"
+                ));
+            }
+        }
+        out.push_str("```\n");
+        out
     }
 
     /// The Markdown job summary, never over [`SUMMARY_LIMIT`] bytes.
@@ -294,6 +349,7 @@ impl RunReport {
             }
             _ => {}
         }
+        head.push_str(&self.provenance_checks());
         let notes_open = "\n<details open><summary>Release notes</summary>\n\n";
         let notes_close = "\n</details>\n";
         // Steps and targets may name configured URLs; the notes are the release's own text.
@@ -406,6 +462,7 @@ mod tests {
             npm_packages: Default::default(),
             rollback: None,
             prepared: Vec::new(),
+            attested: false,
         }
     }
 

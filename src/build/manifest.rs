@@ -85,17 +85,17 @@ impl BuildManifest {
         })
     }
 
-    /// Reads a manifest, refusing other schema versions.
-    pub fn read(path: &Path) -> Result<BuildManifest> {
+    /// Reads a manifest, refusing other schema versions; errors name `input`, what brought it.
+    pub fn read(path: &Path, input: &str) -> Result<BuildManifest> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::ReadFile {
             path: path.to_path_buf(),
             source,
         })?;
         let manifest: BuildManifest = serde_json::from_str(&text)
-            .map_err(|e| Error::input("--merge", format!("{} is not a build manifest: {e}", path.display())))?;
+            .map_err(|e| Error::input(input, format!("{} is not a build manifest: {e}", path.display())))?;
         if manifest.schema_version != MANIFEST_SCHEMA_VERSION {
             return Err(Error::input(
-                "--merge",
+                input,
                 format!(
                     "{} has schema-version {}; this tamma-release reads {MANIFEST_SCHEMA_VERSION}",
                     path.display(),
@@ -139,7 +139,7 @@ pub fn merge(dirs: &[PathBuf], version: &str) -> Result<Vec<Located>> {
             if !text.contains("\"schema-version\"") || !text.contains("\"artifacts\"") {
                 continue;
             }
-            let manifest = BuildManifest::read(&file)?;
+            let manifest = BuildManifest::read(&file, "--merge")?;
             found_any = true;
             if manifest.version != version {
                 return Err(Error::input(

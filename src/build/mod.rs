@@ -11,6 +11,7 @@ pub mod command;
 mod dist;
 pub mod docker;
 pub mod files;
+pub mod handover;
 pub mod manifest;
 pub mod npm_pack;
 pub mod oci;

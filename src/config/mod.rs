@@ -277,6 +277,11 @@ pub struct ReleaseConfig {
     /// runner's ACTIONS_ID_TOKEN_REQUEST_* / ACTIONS_RUNTIME_TOKEN. E.g. ["NPM_TOKEN"].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pass_env: Vec<String>,
+    /// The workflow attests this release's downloads and images with GitHub artifact attestations
+    /// (actions/attest-build-provenance; see the provenance recipe): the notes and the job summary
+    /// then tell users how to check them with `gh attestation verify`.
+    #[serde(default)]
+    pub attestations: bool,
 }
 
 impl Default for ReleaseConfig {
@@ -292,6 +297,7 @@ impl Default for ReleaseConfig {
             action_image: None,
             bump: None,
             pass_env: Vec::new(),
+            attestations: false,
         }
     }
 }

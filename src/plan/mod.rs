@@ -270,7 +270,16 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
     };
     let changelog_md = changelog::markdown_section(&section, &rules, url.as_deref());
     let version_text = version.to_string();
-    let install = notes::install_section(input.workspace, &config.artifacts, &version_text, &tag, input.signer);
+    let install = notes::install_section(
+        input.workspace,
+        &config.artifacts,
+        &version_text,
+        &tag,
+        notes::Checks {
+            signer: input.signer,
+            attested_in: input.ci.repository.as_deref().filter(|_| config.release.attestations),
+        },
+    );
     let template = match &config.release.notes_template {
         Some(path) => {
             let full = input.workspace.join(path);

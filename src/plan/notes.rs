@@ -33,14 +33,23 @@ pub const PLACEHOLDERS: &[&str] = &[
     "repository_url",
 ];
 
-/// Install instructions for every artifact channel, for this exact version. `signer` is the
-/// fingerprint of the key that signs `SHA256SUMS`, when the release signs it.
+/// How users can check what they downloaded, beyond `SHA256SUMS`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Checks<'a> {
+    /// The fingerprint of the OpenPGP key that signs `SHA256SUMS`, when the release signs it.
+    pub signer: Option<&'a str>,
+    /// `owner/name` whose workflow attests the downloads and images, when it does.
+    pub attested_in: Option<&'a str>,
+}
+
+/// Install instructions for every artifact channel, for this exact version, and how to check
+/// the downloads.
 pub fn install_section(
     workspace: &Path,
     artifacts: &[ArtifactConfig],
     version: &str,
     tag: &str,
-    signer: Option<&str>,
+    checks: Checks<'_>,
 ) -> String {
     let mut lines = Vec::new();
     for artifact in artifacts {
@@ -75,7 +84,7 @@ pub fn install_section(
         if !lines.is_empty() {
             out.push('\n');
         }
-        match signer {
+        match checks.signer {
             Some(fingerprint) => out.push_str(&format!(
                 "Download the assets of {tag} below, then check them. `SHA256SUMS` is signed by the OpenPGP key \
                  `{fingerprint}`; import that key from a source you trust, then:\n\n\
@@ -85,6 +94,22 @@ pub fn install_section(
                 "Download the assets of {tag} below, then check them:\n\n```sh\nsha256sum -c SHA256SUMS --ignore-missing\n```\n"
             )),
         }
+    }
+    if let Some(repository) = checks.attested_in {
+        out.push_str(&format!(
+            "\nEach download{} has a build provenance attestation from this repository's release workflow:\n\n\
+             ```sh\ngh attestation verify FILE --repo {repository}\n{}```\n",
+            if lines.iter().any(|l| l.starts_with("docker pull")) {
+                " and image"
+            } else {
+                ""
+            },
+            if lines.iter().any(|l| l.starts_with("docker pull")) {
+                format!("gh attestation verify oci://IMAGE@DIGEST --repo {repository}\n")
+            } else {
+                String::new()
+            }
+        ));
     }
     out
 }
@@ -194,17 +219,27 @@ mod tests {
         )
         .unwrap();
         let artifacts = config.artifacts;
-        let out = install_section(Path::new("."), &artifacts, "1.2.3", "v1.2.3", None);
+        let out = install_section(Path::new("."), &artifacts, "1.2.3", "v1.2.3", Checks::default());
         assert!(
             out.contains("npm install widget@1.2.3\ndocker pull ghcr.io/acme/widget:1.2.3"),
             "{out}"
         );
         assert!(out.contains("sha256sum -c SHA256SUMS"), "{out}");
         assert!(!out.contains("gpg"), "{out}");
-        let signed = install_section(Path::new("."), &artifacts, "1.2.3", "v1.2.3", Some("ABCD1234"));
+        let checks = Checks {
+            signer: Some("ABCD1234"),
+            attested_in: Some("acme/widget"),
+        };
+        let signed = install_section(Path::new("."), &artifacts, "1.2.3", "v1.2.3", checks);
         assert!(
             signed.contains("OpenPGP key `ABCD1234`")
                 && signed.contains("gpg --verify SHA256SUMS.asc SHA256SUMS\nsha256sum -c SHA256SUMS"),
+            "{signed}"
+        );
+        assert!(
+            signed.contains(
+                "gh attestation verify FILE --repo acme/widget\ngh attestation verify oci://IMAGE@DIGEST --repo acme/widget\n"
+            ),
             "{signed}"
         );
     }

@@ -137,6 +137,7 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
         validation: None,
         pointers: Vec::new(),
         npm_packages: Default::default(),
+        attested: false,
         rollback: Some(RollbackSummary {
             from: from.clone(),
             to: to.clone(),

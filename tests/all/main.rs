@@ -17,6 +17,7 @@ mod image;
 mod lock;
 mod monorepo;
 mod prepare;
+mod provenance;
 mod registries;
 mod registry_features;
 mod selfrelease;

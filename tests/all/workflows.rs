@@ -61,7 +61,7 @@ fn workflows_ask_for_least_permissions_and_pin_actions() {
     for file in workflows() {
         let text = std::fs::read_to_string(&file).unwrap();
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        let yaml = parse_yaml(&text);
+        let yaml = crate::support::parse_yaml(&text);
         assert_eq!(
             yaml["permissions"],
             serde_json::json!({"contents": "read"}),
@@ -96,20 +96,4 @@ fn workflows_ask_for_least_permissions_and_pin_actions() {
             );
         }
     }
-}
-
-/// Parses workflow YAML to JSON with js-yaml from the test tools (no YAML crate for one test).
-fn parse_yaml(text: &str) -> serde_json::Value {
-    use std::io::Write;
-    let mut child = Command::new("node")
-        .arg("-e")
-        .arg("let s='';process.stdin.on('data',d=>s+=d).on('end',()=>process.stdout.write(JSON.stringify(require('js-yaml').load(s))))")
-        .current_dir(root().join("tests/node"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    serde_json::from_slice(&out.stdout).expect("js-yaml parses the workflow")
 }

@@ -117,3 +117,19 @@ pub fn json_of(dir: &Path, args: &[&str]) -> serde_json::Value {
     assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {stdout}"))
 }
+
+/// Parses workflow YAML to JSON with js-yaml from the test tools (no YAML crate for one test).
+pub fn parse_yaml(text: &str) -> serde_json::Value {
+    use std::io::Write;
+    let mut child = Command::new("node")
+        .arg("-e")
+        .arg("let s='';process.stdin.on('data',d=>s+=d).on('end',()=>process.stdout.write(JSON.stringify(require('js-yaml').load(s))))")
+        .current_dir(root().join("tests/node"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    serde_json::from_slice(&out.stdout).expect("js-yaml parses the workflow")
+}
