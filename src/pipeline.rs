@@ -128,18 +128,19 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
     let published = (|| {
         if !request.stages.contains(&Stage::Build) {
             // Built by an earlier job: ship exactly the dist/ it handed over, once checked.
-            let manifest = build::handover::load(&request.workspace, &config, &report.plan)?;
-            let action = format!(
-                "check the {} artifact(s) an earlier build left in dist/manifest.json",
-                manifest.artifacts.len()
-            );
-            tracing::info!("{action}");
-            report.steps.push(StepRecord {
-                target: "build".to_string(),
-                action,
-                dry_run: request.dry_run,
-            });
-            report.build = Some(manifest);
+            if let Some(manifest) = build::handover::load(&request.workspace, &config, &report.plan)? {
+                let action = format!(
+                    "check the {} artifact(s) an earlier build left in dist/manifest.json",
+                    manifest.artifacts.len()
+                );
+                tracing::info!("{action}");
+                report.steps.push(StepRecord {
+                    target: "build".to_string(),
+                    action,
+                    dry_run: request.dry_run,
+                });
+                report.build = Some(manifest);
+            }
         }
         crate::txn::publish::publish(request, &config, &mut report, started)
     })();

@@ -17,10 +17,15 @@ use crate::plan::ReleasePlan;
 
 const INPUT: &str = "stages";
 
-/// Reads and checks `dist/manifest.json` from an earlier build of this release.
-pub fn load(workspace: &Path, config: &Config, plan: &ReleasePlan) -> Result<BuildManifest> {
+/// Reads and checks `dist/manifest.json` from an earlier build of this release. A release whose
+/// config builds nothing (docs and staging deploys only) needs none: `None`.
+pub fn load(workspace: &Path, config: &Config, plan: &ReleasePlan) -> Result<Option<BuildManifest>> {
     let dist = dist_dir(workspace);
     let path = dist.join("manifest.json");
+    let builds_something = config.artifacts.iter().any(|a| a.kind != ArtifactKind::Docs);
+    if !path.is_file() && !builds_something {
+        return Ok(None);
+    }
     if !path.is_file() {
         return Err(Error::input(
             INPUT,
@@ -96,7 +101,7 @@ pub fn load(workspace: &Path, config: &Config, plan: &ReleasePlan) -> Result<Bui
             )));
         }
     }
-    Ok(manifest)
+    Ok(Some(manifest))
 }
 
 /// Checks that `artifact`'s file is a plain file directly in `dist/` with its recorded size and
