@@ -125,6 +125,11 @@ impl GitRepo {
         self.highest_reachable(prefix, head, |t| t.version.pre.is_empty())
     }
 
+    /// The release tags accepted by `wanted`, highest first.
+    fn release_tags_where(&self, prefix: &str, wanted: impl Fn(&ReleaseTag) -> bool) -> Result<Vec<ReleaseTag>> {
+        Ok(self.release_tags(prefix)?.into_iter().filter(|t| wanted(t)).collect())
+    }
+
     /// The highest release tag accepted by `wanted` that `head` reaches. Walks back from `head`
     /// only until the best remaining candidate is found.
     pub fn highest_reachable(
@@ -133,7 +138,7 @@ impl GitRepo {
         head: ObjectId,
         wanted: impl Fn(&ReleaseTag) -> bool,
     ) -> Result<Option<ReleaseTag>> {
-        let candidates: Vec<ReleaseTag> = self.release_tags(prefix)?.into_iter().filter(|t| wanted(t)).collect();
+        let candidates = self.release_tags_where(prefix, wanted)?;
         if candidates.is_empty() {
             return Ok(None);
         }
@@ -167,7 +172,7 @@ impl GitRepo {
         head: ObjectId,
         wanted: impl Fn(&ReleaseTag) -> bool,
     ) -> Result<Option<ReleaseTag>> {
-        let candidates: Vec<ReleaseTag> = self.release_tags(prefix)?.into_iter().filter(|t| wanted(t)).collect();
+        let candidates = self.release_tags_where(prefix, wanted)?;
         if candidates.is_empty() {
             return Ok(None);
         }

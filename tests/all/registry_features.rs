@@ -343,6 +343,19 @@ fn npm_package(repo: &TestRepo, registry: &str) {
     repo.commit("a", "feat: trusted");
 }
 
+/// `release --version 1.0.0` as the release workflow of acme/widget runs it, with `env` added.
+fn release_from_workflow(repo: &TestRepo, fake: &FakeGitHub, env: &[(&str, &str)]) -> Output {
+    let mut cmd = fake.release(repo.path(), &["--version", "1.0.0"]);
+    cmd.env(
+        "GITHUB_WORKFLOW_REF",
+        "acme/widget/.github/workflows/release.yml@refs/heads/main",
+    );
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
 #[test]
 fn npm_trusted_publishing_exchanges_the_workflow_identity_per_package() {
     let verdaccio = crate::support::registries::Verdaccio::start();
@@ -354,21 +367,7 @@ fn npm_trusted_publishing_exchanges_the_workflow_identity_per_package() {
     let proxy = trusted_registry(&verdaccio, "npm:127.0.0.1", "acme/widget");
     let repo = TestRepo::new();
     npm_package(&repo, &proxy.url());
-    let action = |extra: &[(&str, &str)]| {
-        let mut cmd = crate::support::tamma(&["release", "--version", "1.0.0"]);
-        cmd.current_dir(repo.path())
-            .env("GITHUB_API_URL", &fake.uri)
-            .env("GITHUB_REPOSITORY", crate::support::github::REPO)
-            .env("GITHUB_TOKEN", crate::support::github::TOKEN)
-            .env(
-                "GITHUB_WORKFLOW_REF",
-                "acme/widget/.github/workflows/release.yml@refs/heads/main",
-            );
-        for (k, v) in extra {
-            cmd.env(k, v);
-        }
-        cmd.output().unwrap()
-    };
+    let action = |extra: &[(&str, &str)]| release_from_workflow(&repo, &fake, extra);
     let oidc: [(&str, &str); 2] = [
         ("ACTIONS_ID_TOKEN_REQUEST_URL", id_token_url.as_str()),
         ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "runner-request-token"),
@@ -446,19 +445,7 @@ fn npm_trusted_publishing_exchanges_the_workflow_identity_per_package() {
         let repo = TestRepo::new();
         npm_package(&repo, &proxy.url());
         let writes_before = fake.with(|s| s.writes());
-        let mut cmd = crate::support::tamma(&["release", "--version", "1.0.0"]);
-        cmd.current_dir(repo.path())
-            .env("GITHUB_API_URL", &fake.uri)
-            .env("GITHUB_REPOSITORY", crate::support::github::REPO)
-            .env("GITHUB_TOKEN", crate::support::github::TOKEN)
-            .env(
-                "GITHUB_WORKFLOW_REF",
-                "acme/widget/.github/workflows/release.yml@refs/heads/main",
-            );
-        for (k, v) in oidc {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().unwrap();
+        let out = release_from_workflow(&repo, &fake, &oidc);
         let (_, stderr) = text(&out);
         assert_eq!(out.status.code(), Some(2), "{audience} {repository}: {stderr}");
         assert!(
