@@ -361,11 +361,20 @@ fn print_result(report: &RunReport, sinks: &Sinks) {
 fn report_error(error: &Error, workspace: &Path, sinks: &Sinks) {
     let message = tamma_release::redact::urls(&error.to_string());
     if sinks.actions {
-        println!("{}", commands::error(&message, error.location(), workspace));
+        let title = match error {
+            Error::Config { .. } => "tamma-release configuration",
+            Error::GateFailed { .. } => "tamma-release validation",
+            _ => "tamma-release",
+        };
+        println!("{}", commands::error(title, &message, error.location(), workspace));
         if let Error::GateFailed { findings, .. } = error {
             // The runner keeps 10 error annotations per step; the first line already used one.
-            for (finding, location) in findings.iter().take(9) {
-                println!("{}", commands::error(finding, Some(location), workspace));
+            for finding in findings.iter().take(9) {
+                let message = tamma_release::redact::urls(&finding.message);
+                println!(
+                    "{}",
+                    commands::error(&finding.title, &message, Some(&finding.location), workspace)
+                );
             }
         }
     } else {

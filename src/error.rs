@@ -28,6 +28,17 @@ pub struct FileLocation {
     pub column: usize,
 }
 
+/// A gate's finding that points at a file: annotated where it is, titled by what kind it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedFinding {
+    /// What kind of finding, e.g. "test failure" (the annotation's title).
+    pub title: String,
+    /// What is wrong.
+    pub message: String,
+    /// Where.
+    pub location: FileLocation,
+}
+
 impl FileLocation {
     /// The line and column of byte `offset` in `text`, a file shown to the user as `path`.
     pub fn at(text: &str, offset: usize, path: &std::path::Path) -> FileLocation {
@@ -82,7 +93,7 @@ pub enum Error {
         /// What failed, one line per finding.
         message: String,
         /// Findings that point at a file and line (for annotations).
-        findings: Vec<(String, FileLocation)>,
+        findings: Vec<LocatedFinding>,
     },
     /// A step of the release failed after it started.
     #[error("{0}")]

@@ -46,31 +46,44 @@ pub fn end_group() -> &'static str {
     "::endgroup::"
 }
 
-/// An error annotation, pointing at a file and line when there is one. `workspace` is where
-/// relative paths are rooted, so the annotation lands on the right file in the pull request view.
-pub fn error(message: &str, location: Option<&FileLocation>, workspace: &Path) -> String {
-    match location {
-        Some(at) => {
-            let file = if at.path.is_absolute() {
-                at.path.clone()
-            } else {
-                workspace.join(&at.path)
-            };
-            format!(
-                "::error file={},line={},col={},title={}::{}",
-                escape_property(&file.to_string_lossy()),
-                at.line,
-                at.column,
-                escape_property("tamma-release configuration"),
-                escape_data(message)
-            )
-        }
-        None => format!(
-            "::error title={}::{}",
-            escape_property("tamma-release"),
+/// `::error` for a message, titled `title`, at `location` when there is one. GitHub shows an
+/// annotation on a file only when `file=` is relative to the repository root: a path inside
+/// `workspace` is made relative to it, and an absolute path from elsewhere (a test report written
+/// on the runner's host, outside the container) is matched to the longest tail of it that names
+/// a file in the workspace; a path that matches nothing is left out rather than given wrong.
+pub fn error(title: &str, message: &str, location: Option<&FileLocation>, workspace: &Path) -> String {
+    match location.and_then(|at| repository_path(&at.path, workspace).map(|path| (at, path))) {
+        Some((at, path)) => format!(
+            "::error file={},line={},col={},title={}::{}",
+            escape_property(&path),
+            at.line,
+            at.column,
+            escape_property(title),
             escape_data(message)
         ),
+        None => format!("::error title={}::{}", escape_property(title), escape_data(message)),
     }
+}
+
+/// `path` relative to the repository root `workspace`, with `/` separators.
+fn repository_path(path: &Path, workspace: &Path) -> Option<String> {
+    let slashed = |p: &Path| {
+        p.components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    if !path.is_absolute() {
+        return Some(slashed(path));
+    }
+    if let Ok(inside) = path.strip_prefix(workspace) {
+        return Some(slashed(inside));
+    }
+    let parts: Vec<_> = path.components().skip(1).collect();
+    (0..parts.len())
+        .map(|start| parts[start..].iter().collect::<std::path::PathBuf>())
+        .find(|tail| workspace.join(tail).is_file())
+        .map(|tail| slashed(&tail))
 }
 
 #[cfg(test)]
@@ -84,16 +97,41 @@ mod tests {
     }
 
     #[test]
-    fn error_with_location() {
-        let at = FileLocation {
-            path: ".github/tamma-release.toml".into(),
+    fn annotations_name_files_relative_to_the_repository() {
+        let workspace = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(workspace.path().join("src")).unwrap();
+        std::fs::write(workspace.path().join("src/lib.rs"), "").unwrap();
+        let at = |path: &str| FileLocation {
+            path: path.into(),
             line: 3,
             column: 1,
         };
-        let line = error("unknown field `x`", Some(&at), Path::new("/github/workspace"));
+        let config = at(".github/tamma-release.toml");
         assert_eq!(
-            line,
-            "::error file=/github/workspace/.github/tamma-release.toml,line=3,col=1,title=tamma-release configuration::unknown field `x`"
+            error(
+                "tamma-release configuration",
+                "unknown field `x`",
+                Some(&config),
+                workspace.path()
+            ),
+            "::error file=.github/tamma-release.toml,line=3,col=1,title=tamma-release configuration::unknown field `x`"
+        );
+        let inside = at(&workspace.path().join("src/lib.rs").to_string_lossy());
+        let host = at("/home/runner/work/widget/widget/src/lib.rs");
+        for location in [&inside, &host] {
+            assert_eq!(
+                error("test failure", "test a failed", Some(location), workspace.path()),
+                "::error file=src/lib.rs,line=3,col=1,title=test failure::test a failed"
+            );
+        }
+        assert_eq!(
+            error(
+                "test failure",
+                "gone",
+                Some(&at("/elsewhere/none.rs")),
+                workspace.path()
+            ),
+            "::error title=test failure::gone"
         );
     }
 

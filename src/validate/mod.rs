@@ -62,16 +62,27 @@ impl Validation {
         for gate in self.gates.iter().filter(|g| !g.findings.is_empty()) {
             for finding in &gate.findings {
                 message.push_str(&format!("\n  {}: {}", gate.gate, finding.message));
-                findings.push(finding.clone());
+                if let Some(location) = &finding.location {
+                    findings.push(crate::error::LocatedFinding {
+                        title: finding_title(&gate.gate).to_string(),
+                        message: finding.message.clone(),
+                        location: location.clone(),
+                    });
+                }
             }
         }
-        Error::GateFailed {
-            message,
-            findings: findings
-                .into_iter()
-                .filter_map(|f| f.location.map(|l| (f.message, l)))
-                .collect(),
-        }
+        Error::GateFailed { message, findings }
+    }
+}
+
+/// What an annotation for a finding of `gate` is titled.
+fn finding_title(gate: &str) -> &'static str {
+    match gate.split_whitespace().next().unwrap_or_default() {
+        "tests" => "test failure",
+        "audit" => "audit finding",
+        "bench" => "benchmark regression",
+        "docs" => "docs check",
+        _ => "validation",
     }
 }
 
