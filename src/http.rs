@@ -359,9 +359,84 @@ impl Http {
     }
 }
 
+/// A request body that logs how far an upload has got — bytes, share and rate — every few
+/// seconds, for files of a few MiB or more (smaller ones finish before anyone waits).
+pub struct Progress<R> {
+    inner: R,
+    name: String,
+    total: u64,
+    sent: u64,
+    started: std::time::Instant,
+    last: std::time::Instant,
+    ended: bool,
+}
+
+impl<R> Progress<R> {
+    /// The smallest upload whose progress is logged.
+    pub const LOGGED_FROM: u64 = 4 * 1024 * 1024;
+    const EVERY: Duration = Duration::from_secs(3);
+
+    /// Wraps `inner`, the `total` bytes of `name`.
+    pub fn new(inner: R, name: &str, total: u64) -> Progress<R> {
+        let now = std::time::Instant::now();
+        Progress {
+            inner,
+            name: name.to_string(),
+            total,
+            sent: 0,
+            started: now,
+            last: now,
+            ended: false,
+        }
+    }
+
+    /// "12.0 of 48.0 MiB (25%, 3.2 MiB/s)".
+    fn describe(&self) -> String {
+        const MIB: f64 = 1024.0 * 1024.0;
+        let seconds = self.started.elapsed().as_secs_f64().max(0.001);
+        format!(
+            "{:.1} of {:.1} MiB ({}%, {:.1} MiB/s)",
+            self.sent as f64 / MIB,
+            self.total as f64 / MIB,
+            self.sent * 100 / self.total.max(1),
+            self.sent as f64 / MIB / seconds
+        )
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Progress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sent += n as u64;
+        let end = self.sent >= self.total && !self.ended;
+        if self.total >= Self::LOGGED_FROM && (end || self.last.elapsed() >= Self::EVERY) {
+            tracing::info!("uploading {}: {}", self.name, self.describe());
+            self.last = std::time::Instant::now();
+            self.ended |= end;
+        }
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upload_progress_passes_the_bytes_through_and_says_how_far_it_got() {
+        use std::io::Read;
+        let data = vec![7u8; 5 * 1024 * 1024];
+        let mut progress = Progress::new(&data[..], "big.tar.gz", data.len() as u64);
+        let mut copy = Vec::new();
+        progress.read_to_end(&mut copy).unwrap();
+        assert_eq!(copy, data);
+        assert!(progress.ended, "the end is reported once");
+        let said = progress.describe();
+        assert!(
+            said.starts_with("5.0 of 5.0 MiB (100%, ") && said.ends_with(" MiB/s)"),
+            "{said}"
+        );
+    }
 
     #[test]
     fn retry_after_forms() {

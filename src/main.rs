@@ -53,8 +53,10 @@ fn init_logging(to_stdout: bool, verbose: u8, quiet: bool) {
             .init();
     } else {
         use std::io::IsTerminal;
+        // https://no-color.org: a set, non-empty NO_COLOR turns colour off.
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         builder
-            .with_ansi(std::io::stderr().is_terminal())
+            .with_ansi(std::io::stderr().is_terminal() && !no_color)
             .with_writer(|| Redacting(std::io::stderr()))
             .init();
     }

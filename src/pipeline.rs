@@ -66,7 +66,12 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
             ci: &request.ci,
             signer: fingerprint.as_deref(),
         })?;
-        tracing::info!(version = %plan.version, tag = %plan.tag, previous = ?plan.previous_tag, "planned");
+        tracing::info!(
+            "planned {} (tag {}); previous release: {}",
+            plan.version,
+            plan.tag,
+            plan.previous_tag.as_deref().unwrap_or("none")
+        );
         Ok::<_, crate::error::Error>((config, plan, signing))
     })();
     progress.stage_finished(Stage::Plan);
@@ -130,10 +135,11 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
             // Built by an earlier job: ship exactly the dist/ it handed over, once checked.
             if let Some(manifest) = build::handover::load(&request.workspace, &config, &report.plan)? {
                 let action = format!(
-                    "check the {} artifact(s) an earlier build left in dist/manifest.json",
+                    "{} the {} artifact(s) an earlier build left in dist/manifest.json",
+                    if request.dry_run { "check" } else { "checked" },
                     manifest.artifacts.len()
                 );
-                tracing::info!("{action}");
+                tracing::info!("{}{action}", if request.dry_run { "would " } else { "" });
                 report.steps.push(StepRecord {
                     target: "build".to_string(),
                     action,
@@ -158,7 +164,7 @@ fn prepare(request: &ReleaseRequest, config: &Config, report: &mut RunReport) ->
     }
     for edit in edits {
         report.prepared.push(edit.path.clone());
-        tracing::info!(file = %edit.path.display(), "{}", edit.what);
+        tracing::info!("update {}: {}", edit.path.display(), edit.what);
         report.steps.push(StepRecord {
             target: "workspace".to_string(),
             action: format!("update {}: {}", edit.path.display(), edit.what),
@@ -187,7 +193,7 @@ fn build_stage(
         dry_run: request.dry_run,
     })?;
     for step in outcome.steps {
-        tracing::info!("{step}");
+        tracing::info!("{}{step}", if request.dry_run { "would " } else { "" });
         report.steps.push(StepRecord {
             target: "build".to_string(),
             action: step,

@@ -148,9 +148,10 @@ impl RunReport {
         serde_json::Value::Object(map).to_string()
     }
 
-    /// `{"repo:version": digest}` for the images pushed.
+    /// `{"repo:version": digest}` for the images pushed; before anything is pushed (a dry run, a
+    /// build-only run) the images built, with the digest when the build knows it.
     pub fn images_json(&self) -> String {
-        let map: serde_json::Map<String, serde_json::Value> = self
+        let mut map: serde_json::Map<String, serde_json::Value> = self
             .pointers
             .iter()
             .filter(|p| p.target == "image")
@@ -162,6 +163,17 @@ impl RunReport {
                 )
             })
             .collect();
+        if map.is_empty()
+            && let Some(build) = &self.build
+        {
+            for image in build.artifacts.iter().filter(|a| a.kind == "image") {
+                let digest = match image.sha256.as_str() {
+                    "" => String::new(),
+                    hex => format!("sha256:{hex}"),
+                };
+                map.insert(image.name.clone(), serde_json::Value::String(digest));
+            }
+        }
         serde_json::Value::Object(map).to_string()
     }
 
@@ -225,7 +237,12 @@ impl RunReport {
             (Command::Plan, _) => "plan",
             (Command::Validate, _) => "validation passed",
             (Command::Release, true) => "dry run — nothing was published",
-            (Command::Release, false) => "released",
+            (Command::Release, false) => match (&self.release, &self.build) {
+                (Some(release), _) if release.draft => "left as a draft",
+                (Some(_), _) => "released",
+                (None, Some(_)) => "build only: dist/ is ready for a publish run",
+                (None, None) => "planned: nothing was built or released",
+            },
             (Command::Rollback, true) => "rollback dry run — nothing was changed",
             (Command::Rollback, false) => "rolled back",
         };
@@ -304,16 +321,32 @@ impl RunReport {
                 head.push_str(&format!("| `{repository}:{}` | `{}` |\n", plan.version, moved.new));
             }
         }
+        // What a release changes; a run that does not publish changes none of it.
+        let publishes = self.dry_run || self.release.is_some() || self.command != Command::Release;
+        if publishes {
+            head.push_str("\n### Targets\n\n");
+        }
+        for target in plan.targets.iter().filter(|_| publishes) {
+            head.push_str(&format!("- **{}**: {}\n", target.name, target.description));
+        }
         if !self.steps.is_empty() {
-            head.push_str("\n### Steps\n\n| Target | Step |\n|---|---|\n");
+            // A long list of steps is folded: the maintainer opens it when they need it.
+            let folded = self.steps.len() > STEPS_SHOWN_OPEN;
+            if folded {
+                head.push_str(&format!(
+                    "\n<details><summary>Steps ({})</summary>\n\n| Target | Step |\n|---|---|\n",
+                    self.steps.len()
+                ));
+            } else {
+                head.push_str("\n### Steps\n\n| Target | Step |\n|---|---|\n");
+            }
             for step in &self.steps {
                 let verb = if step.dry_run { "would " } else { "" };
                 head.push_str(&format!("| {} | {verb}{} |\n", step.target, table_cell(&step.action)));
             }
-        }
-        head.push_str("\n### Targets\n\n");
-        for target in &plan.targets {
-            head.push_str(&format!("- **{}**: {}\n", target.name, target.description));
+            if folded {
+                head.push_str("\n</details>\n");
+            }
         }
         let published = self.release.as_ref().map(|r| r.assets.as_slice()).unwrap_or_default();
         match &self.build {
@@ -353,7 +386,12 @@ impl RunReport {
         let notes_open = "\n<details open><summary>Release notes</summary>\n\n";
         let notes_close = "\n</details>\n";
         // Steps and targets may name configured URLs; the notes are the release's own text.
-        fit(crate::redact::urls(&head), notes_open, &plan.notes, notes_close)
+        fit(
+            crate::redact::urls(&head),
+            notes_open,
+            &nested_headings(&plan.notes),
+            notes_close,
+        )
     }
 }
 
@@ -398,6 +436,30 @@ fn table_cell(text: &str) -> String {
 
 /// Joins head + open + notes + close, cutting the notes (then the head) so the whole stays within
 /// [`SUMMARY_LIMIT`] and saying so.
+/// How many steps the summary shows before it folds them into a `<details>` block.
+const STEPS_SHOWN_OPEN: usize = 12;
+
+/// The notes with every Markdown heading two levels deeper (at most `######`), so that the
+/// notes' own `## 1.2.0` sits below the summary's `## tamma-release v1.2.0` and its `###`
+/// sections. Code blocks are left as they are.
+fn nested_headings(notes: &str) -> String {
+    let mut out = String::with_capacity(notes.len() + 64);
+    let mut fenced = false;
+    for line in notes.split_inclusive('\n') {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        }
+        let level = line.bytes().take_while(|b| *b == b'#').count();
+        if !fenced && (1..=6).contains(&level) && line[level..].starts_with(' ') {
+            out.push_str(&"#".repeat((level + 2).min(6)));
+            out.push_str(&line[level..]);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 fn fit(head: String, open: &str, notes: &str, close: &str) -> String {
     const CUT: &str = "\n\n> **Cut here:** GitHub shows at most 1 MiB of summary; the full notes are on the release and in the `changelog` output.\n";
     let whole = head.len() + open.len() + notes.len() + close.len();

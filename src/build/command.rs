@@ -92,7 +92,7 @@ pub fn run(artifact: &str, argv: &[String], dir: &Path, timeout: Duration, env: 
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| Error::input(format!("artifact {artifact:?}"), "build is empty"))?;
-    tracing::info!(artifact, "running {shown}");
+    tracing::info!("{artifact}: running {shown}");
     let mut child = Command::new(program)
         .args(args)
         .env_clear()

@@ -150,8 +150,10 @@ pub fn build(request: &BuildRequest<'_>) -> Result<BuildOutcome> {
                 }
             }
             steps.push(format!(
-                "merge {} ({}) from a partial manifest",
-                artifact.name, artifact.kind
+                "{} {} ({}) from a partial manifest",
+                if request.dry_run { "merge" } else { "merged" },
+                artifact.name,
+                artifact.kind
             ));
             built.push(artifact);
         }
@@ -186,7 +188,8 @@ pub fn build(request: &BuildRequest<'_>) -> Result<BuildOutcome> {
             let path = dist.join(SUMS_NAME);
             std::fs::write(&path, &text).map_err(|source| Error::WriteFile { path, source })?;
         }
-        steps.push(format!("{SUMS_NAME} over {} asset(s)", downloadable.len()));
+        let verb = if request.dry_run { "write" } else { "wrote" };
+        steps.push(format!("{verb} {SUMS_NAME} over {} asset(s)", downloadable.len()));
         built.push(BuiltArtifact {
             name: SUMS_NAME.into(),
             kind: "checksums".into(),
@@ -298,7 +301,7 @@ fn sign_sums(
         let path = dist.join(signing::SIGNATURE_NAME);
         std::fs::write(&path, &signature).map_err(|source| Error::WriteFile { path, source })?;
     }
-    let verb = if dry_run { "would sign" } else { "signed" };
+    let verb = if dry_run { "sign" } else { "signed" };
     steps.push(format!("{verb} {SUMS_NAME} with OpenPGP key {}", key.fingerprint()));
     Ok(BuiltArtifact {
         name: signing::SIGNATURE_NAME.into(),
@@ -315,7 +318,8 @@ fn sign_sums(
 fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path) -> Result<(BuiltArtifact, String)> {
     let root = request.workspace;
     let name = label(artifact);
-    let verb = if request.dry_run { "would build" } else { "built" };
+    // A dry run's steps are in the plain form, shown with "would" in front; a real run's are done.
+    let verb = if request.dry_run { "build" } else { "built" };
     run_build_command(request, artifact)?;
     match artifact.kind {
         ArtifactKind::Archive => {
@@ -433,18 +437,25 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
                 n => format!(", {n} workspace range(s) rewritten"),
             };
             if request.dry_run {
+                // Named as the real run names it, so the dry run lists the asset it would upload.
+                let package = npm_pack::package_name(&dir)?;
+                let tarball = npm_pack::tarball_name(&package, &request.plan.version);
                 let list = npm_pack::file_list(&dir)?;
                 return Ok((
                     record(
                         artifact,
-                        name.clone(),
+                        tarball.clone(),
                         "npm",
-                        None,
+                        Some(tarball.clone()),
                         0,
                         String::new(),
                         "application/gzip",
                     ),
-                    format!("{verb} the npm package in {path} ({} file(s){rewritten})", list.len()),
+                    format!(
+                        "{verb} {tarball} ({package}@{}, {} file(s){rewritten})",
+                        request.plan.version,
+                        list.len()
+                    ),
                 ));
             }
             let packed = npm_pack::pack(&dir, &request.plan.version, dist, &dependencies)?;

@@ -250,6 +250,18 @@ pub fn tarball_name(name: &str, version: &str) -> String {
     format!("{}-{version}.tgz", name.trim_start_matches('@').replace('/', "-"))
 }
 
+/// The package's `name` from its package.json, checked as npm checks it.
+pub fn package_name(dir: &Path) -> Result<String> {
+    let (_, manifest) = read_manifest(dir)?;
+    let name = manifest
+        .get("name")
+        .and_then(|n| n.as_str())
+        .ok_or_else(|| Error::input("artifact", format!("{}/package.json has no name", dir.display())))?
+        .to_string();
+    check_package_name(&name, &dir.join("package.json"))?;
+    Ok(name)
+}
+
 /// Packs `dir` into `out_dir` with `version` and the published form of `dependencies` (see
 /// [`workspace_dependencies`]) written into package.json.
 pub fn pack(
@@ -258,13 +270,8 @@ pub fn pack(
     out_dir: &Path,
     dependencies: &[crate::workspaces::PublishedDependency],
 ) -> Result<PackedPackage> {
-    let (text, manifest) = read_manifest(dir)?;
-    let name = manifest
-        .get("name")
-        .and_then(|n| n.as_str())
-        .ok_or_else(|| Error::input("artifact", format!("{}/package.json has no name", dir.display())))?
-        .to_string();
-    check_package_name(&name, &dir.join("package.json"))?;
+    let (text, _) = read_manifest(dir)?;
+    let name = package_name(dir)?;
     let files = file_list(dir)?;
     let mut rewritten = replace_string(&text, &["version"], version).unwrap_or(text);
     for dependency in dependencies.iter().filter(|d| d.published != d.written) {

@@ -9,6 +9,7 @@ pub mod git;
 pub mod next;
 pub mod notes;
 pub mod query;
+pub mod targets;
 pub mod version;
 
 use std::path::Path;
@@ -306,29 +307,19 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
         .artifacts
         .iter()
         .map(|a| PlannedArtifact {
-            name: a.display_name(),
+            // An npm package by its package name, as users know it.
+            name: match (a.kind, a.path.as_deref()) {
+                (crate::config::ArtifactKind::Npm, Some(path)) => {
+                    crate::build::npm_pack::package_name(&input.workspace.join(path))
+                        .unwrap_or_else(|_| a.display_name())
+                }
+                _ => a.display_name(),
+            },
             kind: a.kind.as_str().to_string(),
         })
         .collect();
     let prerelease = !version.pre.is_empty();
-    let state = if config.release.draft {
-        "left as a draft"
-    } else {
-        "published"
-    };
-    let on = input
-        .ci
-        .repository
-        .as_deref()
-        .map(|r| format!(" on {r}"))
-        .unwrap_or_default();
-    let targets = vec![PlannedTarget {
-        name: "github-release".to_string(),
-        description: format!(
-            "GitHub release {tag}{on}: created as a draft, {state}{}",
-            if prerelease { ", marked as a prerelease" } else { "" }
-        ),
-    }];
+    let targets = targets::planned(input.workspace, config, &version, &tag, input.ci.repository.as_deref());
     Ok(ReleasePlan {
         schema_version: PLAN_SCHEMA_VERSION,
         version: version_text,

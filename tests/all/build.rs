@@ -142,10 +142,10 @@ fn dry_run_checks_inputs_and_writes_nothing() {
     assert_eq!(
         steps,
         [
-            "would build widget-linux-x64.tar.gz from 2 file(s)",
-            "would build widget-windows-x64.zip from 2 file(s)",
-            "would build README.txt from README.md",
-            "SHA256SUMS over 3 asset(s)"
+            "build widget-linux-x64.tar.gz from 2 file(s)",
+            "build widget-windows-x64.zip from 2 file(s)",
+            "build README.txt from README.md",
+            "write SHA256SUMS over 3 asset(s)"
         ]
     );
     assert!(!repo.path().join("dist").exists());

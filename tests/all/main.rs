@@ -23,6 +23,7 @@ mod registry_features;
 mod selfrelease;
 mod semver_node;
 mod signing;
+mod summaries;
 mod support;
 mod transaction;
 mod validate;

@@ -450,7 +450,7 @@ impl GitHubClient {
         let build = || {
             let file = std::fs::File::open(path);
             let body = match file {
-                Ok(file) => reqwest::blocking::Body::sized(file, size),
+                Ok(file) => reqwest::blocking::Body::sized(crate::http::Progress::new(file, name, size), size),
                 Err(_) => reqwest::blocking::Body::from(Vec::new()),
             };
             self.request(&Method::POST, &url)

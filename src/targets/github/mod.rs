@@ -124,9 +124,14 @@ impl ReleaseHost for DryRunHost {
             ));
         }
         for asset in assets {
+            // A dry run builds nothing, so most sizes are not known yet.
+            let size = match asset.size {
+                0 => String::new(),
+                n => format!(" ({n} bytes)"),
+            };
             self.record(format!(
-                "upload {} ({} bytes) and verify its sha256 against GitHub's digest",
-                asset.name, asset.size
+                "upload {}{size} and verify its sha256 against GitHub's digest",
+                asset.name
             ));
         }
         Ok(HostedRelease {
