@@ -224,6 +224,16 @@ fn validate_stage(request: &ReleaseRequest, config: &Config, report: &mut RunRep
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
+    // A dry run wrote no prepare edits; the gates see them as the real run would.
+    let prepared = if request.dry_run && request.stages.contains(&Stage::Prepare) {
+        let plan = &report.plan;
+        prepare::plan_edits(&request.workspace, &config.version, &plan.version, &plan.changelog)?
+            .into_iter()
+            .map(|edit| (edit.path, edit.new_text))
+            .collect()
+    } else {
+        Default::default()
+    };
     let validation = crate::validate::run(
         &request.workspace,
         config,
@@ -232,6 +242,7 @@ fn validate_stage(request: &ReleaseRequest, config: &Config, report: &mut RunRep
         &crate::dates::iso_date(now),
         request.dry_run,
         &command_env(request, config),
+        &prepared,
     )?;
     for gate in &validation.gates {
         let result = if gate.findings.is_empty() { "passed" } else { "FAILED" };

@@ -10,6 +10,7 @@ pub mod checksum;
 pub mod command;
 mod dist;
 pub mod docker;
+mod dry;
 pub mod files;
 pub mod handover;
 pub mod manifest;
@@ -159,7 +160,14 @@ pub fn build(request: &BuildRequest<'_>) -> Result<BuildOutcome> {
         }
     }
     for artifact in selected(request.config, &request.selection)? {
-        let (item, step) = build_one(request, artifact, &dist)?;
+        let later = match request.dry_run {
+            true => dry::not_yet_made(request, artifact)?,
+            false => None,
+        };
+        let (item, step) = match later {
+            Some(later) => later,
+            None => build_one(request, artifact, &dist)?,
+        };
         steps.push(step);
         if let Some(existing) = built.iter().find(|b| b.name == item.name) {
             return Err(Error::input(
@@ -332,20 +340,6 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
                     "kind = \"archive\" needs `files` (globs relative to the repository root)",
                 ));
             }
-            if request.dry_run && (!artifact.build.is_empty() || artifact.shell.is_some()) {
-                return Ok((
-                    record(
-                        artifact,
-                        asset.into(),
-                        "archive",
-                        Some(asset.into()),
-                        0,
-                        String::new(),
-                        media_type(asset),
-                    ),
-                    format!("{verb} {asset} (its build command has not run, so its files are not checked)"),
-                ));
-            }
             let matched = files::resolve(root, asset, &artifact.files)?;
             let entries: Vec<ArchiveEntry> = matched
                 .iter()
@@ -385,21 +379,6 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
                     .unwrap_or_default()
             });
             legal_asset(&asset)?;
-            if request.dry_run && (!artifact.build.is_empty() || artifact.shell.is_some()) {
-                files::check_relative(&asset, path)?;
-                return Ok((
-                    record(
-                        artifact,
-                        asset.clone(),
-                        "file",
-                        Some(asset.clone()),
-                        0,
-                        String::new(),
-                        media_type(&asset),
-                    ),
-                    format!("{verb} {asset}"),
-                ));
-            }
             let source = files::inside(root, &asset, path)?;
             let (size, sha) = if request.dry_run {
                 let digest = checksum::sha256_file(&source)?;

@@ -16,11 +16,12 @@ pub fn check(
     gate: &DocsGate,
     changelog: Option<&str>,
     version: &str,
+    prepared: &std::collections::BTreeMap<std::path::PathBuf, String>,
     findings: &mut Vec<Finding>,
 ) -> Result<usize> {
     for required in &gate.required {
         crate::build::files::check_relative("validate.docs", required)?;
-        if !workspace.join(required).exists() {
+        if !workspace.join(required).exists() && !prepared.contains_key(Path::new(required)) {
             findings.push(Finding {
                 message: format!("{required} is required but missing"),
                 location: None,
@@ -28,7 +29,11 @@ pub fn check(
         }
     }
     if let Some(changelog) = changelog {
-        match std::fs::read_to_string(workspace.join(changelog)) {
+        let text = match prepared.get(Path::new(changelog)) {
+            Some(text) => Ok(text.clone()),
+            None => std::fs::read_to_string(workspace.join(changelog)),
+        };
+        match text {
             Ok(text) if text.contains(version) => {}
             Ok(_) => findings.push(Finding {
                 message: format!("{changelog} does not mention {version}"),

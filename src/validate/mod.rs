@@ -105,6 +105,12 @@ fn run_command(workspace: &Path, gate: &str, argv: &[String], dry_run: bool, env
 
 /// Runs every configured gate. `previous` holds the previous release's metrics, when known;
 /// `today` is `YYYY-MM-DD` (ignores expire after it).
+///
+/// A dry run runs no command, so a gate whose command writes its reports is not judged on
+/// reports from an earlier run: it is listed as what would run. `prepared` holds the files the
+/// prepare stage would write (path → new text): the docs gate reads those, as the real run would
+/// after the prepare stage.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     workspace: &Path,
     config: &Config,
@@ -113,10 +119,19 @@ pub fn run(
     today: &str,
     dry_run: bool,
     env: &CommandEnv,
+    prepared: &BTreeMap<std::path::PathBuf, String>,
 ) -> Result<Validation> {
     let gates = &config.validate;
     let mut out = Validation::default();
-    if !gates.tests.is_empty() {
+    let would_run = |gate: &str, argv: &[String], reports: String| GateResult {
+        gate: gate.to_string(),
+        summary: format!("would run `{}`, then check {reports}", argv.join(" ")),
+        findings: Vec::new(),
+    };
+    if !gates.tests.is_empty() && dry_run && !gates.tests_command.is_empty() {
+        out.gates
+            .push(would_run("tests", &gates.tests_command, gates.tests.join(", ")));
+    } else if !gates.tests.is_empty() {
         run_command(workspace, "tests", &gates.tests_command, dry_run, env)?;
         let files = crate::build::files::resolve(workspace, "validate.tests", &gates.tests)
             .map_err(|e| Error::input("validate.tests", e.to_string()))?;
@@ -138,6 +153,14 @@ pub fn run(
         });
     }
     for gate in &gates.audit {
+        if dry_run && !gate.command.is_empty() {
+            out.gates.push(would_run(
+                &format!("audit {}", gate.report),
+                &gate.command,
+                gate.report.clone(),
+            ));
+            continue;
+        }
         run_command(
             workspace,
             &format!("audit {}", gate.report),
@@ -159,7 +182,9 @@ pub fn run(
             findings,
         });
     }
-    if let Some(gate) = &gates.bench {
+    if let Some(gate) = gates.bench.as_ref().filter(|g| dry_run && !g.command.is_empty()) {
+        out.gates.push(would_run("bench", &gate.command, gate.report.clone()));
+    } else if let Some(gate) = &gates.bench {
         run_command(workspace, "bench", &gate.command, dry_run, env)?;
         let report = report_json(workspace, "validate.bench", &gate.report)?;
         let metrics = bench::metrics(&report, &gate.report)?;
@@ -189,7 +214,7 @@ pub fn run(
                     .cloned()
             });
         let mut findings = Vec::new();
-        let links = docs::check(workspace, gate, changelog.as_deref(), version, &mut findings)?;
+        let links = docs::check(workspace, gate, changelog.as_deref(), version, prepared, &mut findings)?;
         out.gates.push(GateResult {
             gate: "docs".into(),
             summary: format!(

@@ -4,6 +4,7 @@ mod action;
 mod build;
 mod cli;
 mod deploy;
+mod dry_runs;
 mod fuzz;
 mod generated;
 mod github;
