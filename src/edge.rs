@@ -95,6 +95,7 @@ pub fn run_action(env: &Env, cli_workspace: Option<PathBuf>, init_logging: impl 
             inputs.options.merge = Some(tamma_release::build::manifest::expand_merge_dirs(&workspace, dirs)?);
         }
         let mut machine = Machine::from_env(env)?;
+        machine.container_action = true;
         // Short-lived tokens the release obtains (npm trusted publishing) are masked at once.
         machine.masker = tamma_release::targets::npm_oidc::Masker::new(|secret| {
             let mut out = std::io::stdout().lock();

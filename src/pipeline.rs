@@ -55,6 +55,13 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
     progress.stage_started(Stage::Plan);
     let planned = (|| {
         let (config, _) = Config::load(&request.workspace, request.config_path.as_deref())?;
+        // A command whose program is not installed stops every run here, not when it is reached.
+        let stages = match command {
+            Command::Validate => vec![Stage::Validate],
+            _ => request.stages.clone(),
+        };
+        let in_action = request.machine.container_action;
+        build::programs::check(&config, &stages, &command_env(request, &config), in_action)?;
         // A bad key or passphrase stops the run here, before anything is built or staged.
         let signing =
             build::signing::SigningKey::from_inputs(request.signing_key.as_ref(), request.signing_passphrase.as_ref())?;

@@ -184,6 +184,8 @@ pub struct Machine {
     pub oidc: Option<crate::targets::npm_oidc::OidcSource>,
     /// Hides secrets the library obtains (short-lived tokens) in the edge's output.
     pub masker: crate::targets::npm_oidc::Masker,
+    /// The run is the container action, whose image holds nothing but tamma-release.
+    pub container_action: bool,
 }
 
 impl Machine {
@@ -218,6 +220,7 @@ impl Machine {
             environment: env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             oidc,
             masker: Default::default(),
+            container_action: false,
         })
     }
 }

@@ -156,3 +156,36 @@ fn a_test_gate_whose_command_writes_the_reports_is_not_judged_on_missing_reports
     let real = run(&repo, &fake, &[]);
     assert_eq!(code(&real), Some(0), "{}", text(&real).1);
 }
+
+#[test]
+fn a_build_command_the_action_cannot_run_is_refused_by_plan_and_dry_run_alike() {
+    let repo = project(
+        "[[artifact]]\nname = \"w.tar.gz\"\nkind = \"archive\"\nfiles = [\"dist-app/*\"]\nbuild = [\"pnpm-is-not-installed\", \"build\"]\n",
+    );
+    let fake = FakeGitHub::start();
+    for inputs in [&[("command", "plan")][..], &[("dry-run", "true")], &[]] {
+        let (out, _, _) = fake.action(
+            repo.path(),
+            "push",
+            "refs/tags/v1.0.0",
+            &serde_json::json!({"ref": "refs/tags/v1.0.0"}),
+            inputs,
+        );
+        let stdout = text(&out).0;
+        assert_eq!(code(&out), Some(2), "{inputs:?}: {stdout}");
+        assert!(
+            stdout.contains("[[artifact]] \"w.tar.gz\" build: runs \"pnpm-is-not-installed\", which is not on PATH here; the tamma-release action runs in a container that holds only tamma-release: run this command in an earlier step"),
+            "{stdout}"
+        );
+    }
+    assert_eq!(fake.with(|s| s.writes()), 0);
+    // A job that only publishes what an earlier job built needs no builder.
+    let (out, _, _) = fake.action(
+        repo.path(),
+        "push",
+        "refs/tags/v1.0.0",
+        &serde_json::json!({"ref": "refs/tags/v1.0.0"}),
+        &[("stages", "publish"), ("dry-run", "true")],
+    );
+    assert!(!text(&out).0.contains("not on PATH"), "{}", text(&out).0);
+}
