@@ -54,6 +54,12 @@ pub enum CliCommand {
     /// Work with the config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print a shell completion script: `tamma-release completions bash > ~/.local/share/bash-completion/completions/tamma-release`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Run as a GitHub Actions step: read inputs from INPUT_* variables and the event payload,
     /// write $GITHUB_OUTPUT and the job summary. This is what the container image runs.
     Action,
@@ -117,34 +123,82 @@ pub struct ReleaseArgs {
     /// Tokens and credentials.
     #[command(flatten)]
     pub credentials: CredentialArgs,
-    /// Key that signs the staging deploy webhook.
-    #[arg(long, value_name = "SECRET", env = "DEPLOY_SECRET", hide_env_values = true)]
+    /// Key that signs the staging deploy webhook [env: DEPLOY_SECRET].
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "DEPLOY_SECRET",
+        hide_env = true,
+        help_heading = "Secrets (also read from the environment)"
+    )]
     pub deploy_secret: Option<String>,
-    /// An ASCII-armored OpenPGP secret key: SHA256SUMS.asc is written with it.
-    #[arg(long, value_name = "ARMORED KEY", env = "SIGNING_KEY", hide_env_values = true)]
+    /// An ASCII-armored OpenPGP secret key: SHA256SUMS.asc is written with it [env: SIGNING_KEY].
+    #[arg(
+        long,
+        value_name = "ARMORED KEY",
+        env = "SIGNING_KEY",
+        hide_env = true,
+        help_heading = "Secrets (also read from the environment)"
+    )]
     pub signing_key: Option<String>,
-    /// The passphrase of the signing key.
-    #[arg(long, value_name = "PASSPHRASE", env = "SIGNING_PASSPHRASE", hide_env_values = true)]
+    /// The passphrase of the signing key [env: SIGNING_PASSPHRASE].
+    #[arg(
+        long,
+        value_name = "PASSPHRASE",
+        env = "SIGNING_PASSPHRASE",
+        hide_env = true,
+        help_heading = "Secrets (also read from the environment)"
+    )]
     pub signing_passphrase: Option<String>,
 }
 
 /// The tokens `release` and `rollback` both take (from the environment by default).
 #[derive(Debug, Args)]
 pub struct CredentialArgs {
-    /// Token for the GitHub API (needs contents: write to publish or roll back).
-    #[arg(long, value_name = "TOKEN", env = "GITHUB_TOKEN", hide_env_values = true)]
+    /// Token for the GitHub API, with contents: write to publish or roll back [env: GITHUB_TOKEN].
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "GITHUB_TOKEN",
+        hide_env = true,
+        help_heading = "Secrets (also read from the environment)"
+    )]
     pub github_token: Option<String>,
-    /// Token for the npm registry (publish, move dist-tags, deprecate).
-    #[arg(long, value_name = "TOKEN", env = "NPM_TOKEN", hide_env_values = true)]
+    /// Token for the npm registry: publish, move dist-tags, deprecate [env: NPM_TOKEN].
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "NPM_TOKEN",
+        hide_env = true,
+        help_heading = "Secrets (also read from the environment)"
+    )]
     pub npm_token: Option<String>,
-    /// User for the container registry.
-    #[arg(long, value_name = "USER", env = "REGISTRY_USERNAME")]
+    /// User for the container registry [env: REGISTRY_USERNAME].
+    #[arg(
+        long,
+        value_name = "USER",
+        env = "REGISTRY_USERNAME",
+        hide_env = true,
+        help_heading = "Secrets (also read from the environment)"
+    )]
     pub registry_username: Option<String>,
-    /// Password or token for the container registry.
-    #[arg(long, value_name = "PASSWORD", env = "REGISTRY_PASSWORD", hide_env_values = true)]
+    /// Password or token for the container registry [env: REGISTRY_PASSWORD].
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "REGISTRY_PASSWORD",
+        hide_env = true,
+        help_heading = "Secrets (also read from the environment)"
+    )]
     pub registry_password: Option<String>,
-    /// A Slack incoming-webhook URL to notify.
-    #[arg(long, value_name = "URL", env = "SLACK_WEBHOOK", hide_env_values = true)]
+    /// A Slack incoming-webhook URL to notify [env: SLACK_WEBHOOK].
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "SLACK_WEBHOOK",
+        hide_env = true,
+        help_heading = "Secrets (also read from the environment)"
+    )]
     pub slack_webhook: Option<String>,
 }
 

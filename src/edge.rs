@@ -213,7 +213,8 @@ pub fn run_version(args: &VersionArgs, workspace: PathBuf, json: bool) -> ExitSt
 }
 
 /// `tamma-release changelog`.
-pub fn run_changelog(args: &ChangelogArgs, workspace: PathBuf, env: &Env) -> ExitStatus {
+/// `--json` is the same as `--format json`.
+pub fn run_changelog(args: &ChangelogArgs, workspace: PathBuf, env: &Env, json: bool) -> ExitStatus {
     let query = ChangelogQuery {
         workspace: workspace.clone(),
         config: args.config.clone(),
@@ -222,7 +223,7 @@ pub fn run_changelog(args: &ChangelogArgs, workspace: PathBuf, env: &Env) -> Exi
         all: args.all,
         ci: action::ci_context(env),
     };
-    let json = args.format == ChangelogFormat::Json;
+    let json = json || args.format == ChangelogFormat::Json;
     let sinks = Sinks {
         json,
         summary_file: None,

@@ -131,7 +131,17 @@ fn main() -> ExitCode {
         }
         CliCommand::Changelog(args) => {
             init_logging(false, cli.verbose, cli.quiet);
-            edge::run_changelog(args, workspace(&cli), &env)
+            edge::run_changelog(args, workspace(&cli), &env, cli.json)
+        }
+        CliCommand::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                *shell,
+                &mut cli::Cli::command(),
+                "tamma-release",
+                &mut std::io::stdout(),
+            );
+            ExitStatus::Ok
         }
         CliCommand::Config(ConfigCommand::Schema) => {
             print!("{}", Config::json_schema());

@@ -14,6 +14,7 @@ pub const SUMMARY_LIMIT: usize = 1024 * 1024;
 
 /// What a `release` or `plan` run did.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct RunReport {
     /// The command that ran.
     pub command: Command,

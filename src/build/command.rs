@@ -85,14 +85,15 @@ pub fn parse_duration(key: &str, text: &str) -> Result<Duration> {
     }
 }
 
-/// Runs `argv` in `dir` with exactly `env`. Output lines are logged; the last 20 go into the error
+/// Runs `argv` in `dir` with exactly `env`; `owner` names it in logs and errors (`artifact
+/// "widget.tar.gz"`, `[validate] tests-command`). Output lines are logged; the last 20 go into the error
 /// on failure.
-pub fn run(artifact: &str, argv: &[String], dir: &Path, timeout: Duration, env: &CommandEnv) -> Result<()> {
+pub fn run(owner: &str, argv: &[String], dir: &Path, timeout: Duration, env: &CommandEnv) -> Result<()> {
     let shown = argv.join(" ");
     let (program, args) = argv
         .split_first()
-        .ok_or_else(|| Error::input(format!("artifact {artifact:?}"), "build is empty"))?;
-    tracing::info!("{artifact}: running {shown}");
+        .ok_or_else(|| Error::input(owner, "the command is empty"))?;
+    tracing::info!("{owner}: running {shown}");
     let mut child = Command::new(program)
         .args(args)
         .env_clear()
@@ -102,7 +103,7 @@ pub fn run(artifact: &str, argv: &[String], dir: &Path, timeout: Duration, env: 
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| Error::Failed(format!("artifact {artifact:?}: cannot start {program:?}: {e}")))?;
+        .map_err(|e| Error::Failed(format!("{owner}: cannot start {program:?}: {e}")))?;
     let tail = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::<String>::new()));
     let readers: Vec<_> = [
         child
@@ -132,17 +133,14 @@ pub fn run(artifact: &str, argv: &[String], dir: &Path, timeout: Duration, env: 
     .collect();
     let started = Instant::now();
     let status = loop {
-        if let Some(status) = child
-            .try_wait()
-            .map_err(|e| Error::Failed(format!("artifact {artifact:?}: {e}")))?
-        {
+        if let Some(status) = child.try_wait().map_err(|e| Error::Failed(format!("{owner}: {e}")))? {
             break status;
         }
         if started.elapsed() > timeout {
             let _ = child.kill();
             let _ = child.wait();
             return Err(Error::Failed(format!(
-                "artifact {artifact:?}: `{shown}` ran longer than {}s and was stopped",
+                "{owner}: `{shown}` ran longer than {}s and was stopped",
                 timeout.as_secs()
             )));
         }
@@ -154,7 +152,7 @@ pub fn run(artifact: &str, argv: &[String], dir: &Path, timeout: Duration, env: 
     if !status.success() {
         let tail: Vec<String> = tail.lock().expect("readers are done").iter().cloned().collect();
         return Err(Error::Failed(format!(
-            "artifact {artifact:?}: `{shown}` failed ({status}); nothing was published. Last output:\n{}",
+            "{owner}: `{shown}` failed ({status}); nothing was published. Last output:\n{}",
             tail.join("\n")
         )));
     }

@@ -28,7 +28,7 @@ pub fn not_yet_made(request: &BuildRequest<'_>, artifact: &ArtifactConfig) -> Re
         (false, None) => return Ok(None),
     };
     // What can be checked without the files still is: no path may leave the repository.
-    let label = artifact.display_name();
+    let label = format!("artifact {:?}", artifact.display_name());
     let paths = [
         &artifact.path,
         &artifact.oci_layout,
@@ -59,7 +59,7 @@ pub fn not_yet_made(request: &BuildRequest<'_>, artifact: &ArtifactConfig) -> Re
 
 /// Whether the files `artifact` reads are here.
 fn inputs_here(root: &Path, artifact: &ArtifactConfig) -> bool {
-    let label = artifact.display_name();
+    let label = format!("artifact {:?}", artifact.display_name());
     let exists = |path: &Option<String>| {
         path.as_deref()
             .is_some_and(|p| files::inside(root, &label, p).is_ok_and(|full| full.exists()))

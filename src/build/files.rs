@@ -22,14 +22,14 @@ fn has_meta(segment: &str) -> bool {
 }
 
 /// Checks that `path` (relative, as the user wrote it) cannot leave `root`.
-pub fn check_relative(artifact: &str, path: &str) -> Result<()> {
+pub fn check_relative(key: &str, path: &str) -> Result<()> {
     let p = Path::new(path);
     if p.is_absolute()
         || p.components()
             .any(|c| matches!(c, Component::ParentDir | Component::RootDir | Component::Prefix(_)))
     {
         return Err(Error::input(
-            format!("artifact {artifact:?}"),
+            key.to_string(),
             format!("{path:?} leaves the repository; paths are relative to its root and may not use .."),
         ));
     }
@@ -37,8 +37,8 @@ pub fn check_relative(artifact: &str, path: &str) -> Result<()> {
 }
 
 /// Resolves `path` under `root`, refusing anything that ends up outside (also through links).
-pub fn inside(root: &Path, artifact: &str, path: &str) -> Result<PathBuf> {
-    check_relative(artifact, path)?;
+pub fn inside(root: &Path, key: &str, path: &str) -> Result<PathBuf> {
+    check_relative(key, path)?;
     let full = root.join(path);
     let canonical_root = root.canonicalize().map_err(|source| Error::ReadFile {
         path: root.to_path_buf(),
@@ -46,12 +46,12 @@ pub fn inside(root: &Path, artifact: &str, path: &str) -> Result<PathBuf> {
     })?;
     match full.canonicalize() {
         Ok(target) if !target.starts_with(&canonical_root) => Err(Error::input(
-            format!("artifact {artifact:?}"),
+            key.to_string(),
             format!("{path:?} leads outside the repository through a symbolic link"),
         )),
         Ok(_) => Ok(full),
         Err(source) if source.kind() == std::io::ErrorKind::NotFound => Err(Error::input(
-            format!("artifact {artifact:?}"),
+            key.to_string(),
             format!("{path:?} does not exist (paths are relative to the repository root)"),
         )),
         Err(source) => Err(Error::ReadFile { path: full, source }),
@@ -59,7 +59,7 @@ pub fn inside(root: &Path, artifact: &str, path: &str) -> Result<PathBuf> {
 }
 
 /// Every file matching any of `globs`, sorted, each glob matching at least one file.
-pub fn resolve(root: &Path, artifact: &str, globs: &[String]) -> Result<Vec<MatchedFile>> {
+pub fn resolve(root: &Path, key: &str, globs: &[String]) -> Result<Vec<MatchedFile>> {
     let canonical_root = root.canonicalize().map_err(|source| Error::ReadFile {
         path: root.to_path_buf(),
         source,
@@ -67,20 +67,20 @@ pub fn resolve(root: &Path, artifact: &str, globs: &[String]) -> Result<Vec<Matc
     let mut found: Vec<MatchedFile> = Vec::new();
     for glob in globs {
         let pattern = glob.trim_start_matches("./");
-        check_relative(artifact, pattern)?;
+        check_relative(key, pattern)?;
         let matcher = globset::GlobBuilder::new(pattern)
             .literal_separator(true)
             .build()
-            .map_err(|e| Error::input(format!("artifact {artifact:?}"), format!("{glob:?} is not a glob: {e}")))?
+            .map_err(|e| Error::input(key.to_string(), format!("{glob:?} is not a glob: {e}")))?
             .compile_matcher();
         let base: Vec<&str> = pattern.split('/').take_while(|s| !has_meta(s)).collect();
         let base = base.join("/");
         let before = found.len();
         let start = root.join(&base);
         if start.is_file() || start.is_symlink() && !start.is_dir() {
-            push(&canonical_root, &start, &base, artifact, &mut found)?;
+            push(&canonical_root, &start, &base, key, &mut found)?;
         } else {
-            let owner = format!("artifact {artifact:?}");
+            let owner = key.to_string();
             walk(
                 root,
                 &base,
@@ -88,7 +88,7 @@ pub fn resolve(root: &Path, artifact: &str, globs: &[String]) -> Result<Vec<Matc
                 &owner,
                 &mut |relative, path| {
                     if matcher.is_match(relative) {
-                        push(&canonical_root, path, relative, artifact, &mut found)?;
+                        push(&canonical_root, path, relative, key, &mut found)?;
                     }
                     Ok(())
                 },
@@ -96,7 +96,7 @@ pub fn resolve(root: &Path, artifact: &str, globs: &[String]) -> Result<Vec<Matc
         }
         if found.len() == before {
             return Err(Error::input(
-                format!("artifact {artifact:?}"),
+                key.to_string(),
                 format!("the glob {glob:?} matches no file"),
             ));
         }
@@ -106,13 +106,7 @@ pub fn resolve(root: &Path, artifact: &str, globs: &[String]) -> Result<Vec<Matc
     Ok(found)
 }
 
-fn push(
-    canonical_root: &Path,
-    path: &Path,
-    relative: &str,
-    artifact: &str,
-    found: &mut Vec<MatchedFile>,
-) -> Result<()> {
+fn push(canonical_root: &Path, path: &Path, relative: &str, key: &str, found: &mut Vec<MatchedFile>) -> Result<()> {
     if relative.split('/').any(|segment| segment == ".git") {
         return Ok(());
     }
@@ -122,7 +116,7 @@ fn push(
     })?;
     if !target.starts_with(canonical_root) {
         return Err(Error::input(
-            format!("artifact {artifact:?}"),
+            key.to_string(),
             format!("{relative:?} leads outside the repository through a symbolic link"),
         ));
     }
@@ -311,7 +305,7 @@ mod tests {
     #[test]
     fn refusals() {
         let dir = tree();
-        let err = resolve(dir.path(), "w.tar.gz", &["target/*.exe".into()])
+        let err = resolve(dir.path(), "artifact \"w.tar.gz\"", &["target/*.exe".into()])
             .unwrap_err()
             .to_string();
         assert_eq!(err, "artifact \"w.tar.gz\": the glob \"target/*.exe\" matches no file");

@@ -82,6 +82,11 @@ pub fn stored_layout(dist: &Path, image: &str) -> PathBuf {
         .join(image.to_ascii_lowercase().replace(['/', ':'], "_"))
 }
 
+/// How errors name an artifact: `artifact "widget.tar.gz"`.
+fn key(name: &str) -> String {
+    format!("artifact {name:?}")
+}
+
 fn label(artifact: &ArtifactConfig) -> String {
     artifact.display_name()
 }
@@ -288,7 +293,7 @@ fn run_build_command(request: &BuildRequest<'_>, artifact: &ArtifactConfig) -> R
         return Ok(());
     }
     command::run(
-        &label(artifact),
+        &key(&label(artifact)),
         &argv,
         request.workspace,
         timeout,
@@ -341,7 +346,7 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
                     "kind = \"archive\" needs `files` (globs relative to the repository root)",
                 ));
             }
-            let matched = files::resolve(root, asset, &artifact.files)?;
+            let matched = files::resolve(root, &key(asset), &artifact.files)?;
             let entries: Vec<ArchiveEntry> = matched
                 .iter()
                 .map(|m| ArchiveEntry {
@@ -380,7 +385,7 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
                     .unwrap_or_default()
             });
             legal_asset(&asset)?;
-            let source = files::inside(root, &asset, path)?;
+            let source = files::inside(root, &key(&asset), path)?;
             let (size, sha) = if request.dry_run {
                 let digest = checksum::sha256_file(&source)?;
                 (digest.size, digest.sha256)
@@ -408,7 +413,7 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
         }
         ArtifactKind::Npm => {
             let path = required(artifact, &artifact.path, "path")?;
-            let dir = files::inside(root, &name, path)?;
+            let dir = files::inside(root, &key(&name), path)?;
             let dependencies =
                 npm_pack::workspace_dependencies(root, request.config, Path::new(path), &request.plan.version)?;
             let rewritten = dependencies.iter().filter(|d| d.published != d.written).count();
@@ -465,7 +470,7 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
             let reference = format!("{image}:{}", request.plan.version);
             match (&artifact.oci_layout, &artifact.context) {
                 (Some(layout), None) => {
-                    let source = files::inside(root, &name, layout)?;
+                    let source = files::inside(root, &key(&name), layout)?;
                     let summary = oci::validate(&name, &source)?;
                     let hex = summary.digest.trim_start_matches("sha256:").to_string();
                     let stored = if request.dry_run {
@@ -506,12 +511,12 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
                     ))
                 }
                 (None, Some(context)) => {
-                    let context_dir = files::inside(root, &name, context)?;
+                    let context_dir = files::inside(root, &key(&name), context)?;
                     let dockerfile = artifact
                         .dockerfile
                         .clone()
                         .unwrap_or_else(|| format!("{}/Dockerfile", context.trim_end_matches('/')));
-                    let dockerfile_path = files::inside(root, &name, &dockerfile)?;
+                    let dockerfile_path = files::inside(root, &key(&name), &dockerfile)?;
                     let in_context = dockerfile_path
                         .strip_prefix(&context_dir)
                         .map_err(|_| {
@@ -559,7 +564,7 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
         }
         ArtifactKind::Docs => {
             let path = required(artifact, &artifact.path, "path")?;
-            let dir = files::inside(root, &name, path)?;
+            let dir = files::inside(root, &key(&name), path)?;
             let canonical = dir.canonicalize().map_err(|source| Error::ReadFile {
                 path: dir.clone(),
                 source,

@@ -30,6 +30,10 @@ pub const DEFAULT_CONFIG_PATH: &str = ".github/tamma-release.toml";
     description = "The file .github/tamma-release.toml"
 )]
 pub struct Config {
+    /// The JSON Schema this file follows, for editors (taplo, Even Better TOML); ignored by
+    /// tamma-release. Or write `#:schema <url>` as the first line.
+    #[serde(default, rename = "$schema", skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     /// How releases are named and published.
     #[serde(default)]
     pub release: ReleaseConfig,

@@ -14,7 +14,7 @@ const DEPENDENCY_TABLES: [&str; 3] = ["dependencies", "dev-dependencies", "build
 
 fn parse(path: &Path, text: &str) -> Result<DocumentMut> {
     text.parse::<DocumentMut>()
-        .map_err(|e| Error::input("version.files", format!("{} is not valid TOML: {e}", path.display())))
+        .map_err(|e| Error::input("[version] files", format!("{} is not valid TOML: {e}", path.display())))
 }
 
 fn string_array(doc: &DocumentMut, table: &str, key: &str) -> Vec<String> {

@@ -36,13 +36,13 @@ pub fn plan_edits(workspace: &Path, config: &VersionConfig, version: &str, secti
     for file in &config.files {
         let new = match file {
             VersionFile::Manifest(path) => {
-                let relative = inside(workspace, path, "version.files")?;
+                let relative = inside(workspace, path, "[version] files")?;
                 match relative.file_name().and_then(|n| n.to_str()) {
                     Some("package.json") => npm::edits(workspace, &relative, version)?,
                     Some("Cargo.toml") => cargo::edits(workspace, &relative, version)?,
                     _ => {
                         return Err(Error::input(
-                            "version.files",
+                            "[version] files",
                             format!(
                                 "{path:?} is neither package.json nor Cargo.toml; for other files give {{ path = {path:?}, pattern = \"…(version)…\" }}"
                             ),
@@ -72,7 +72,7 @@ pub fn plan_edits(workspace: &Path, config: &VersionConfig, version: &str, secti
 /// Writes the edits, each checked again to land inside the repository.
 pub fn apply(workspace: &Path, edits: &[FileEdit]) -> Result<()> {
     for edit in edits {
-        let relative = inside(workspace, &edit.path.to_string_lossy(), "version.files")?;
+        let relative = inside(workspace, &edit.path.to_string_lossy(), "[version] files")?;
         let path = workspace.join(relative);
         std::fs::write(&path, &edit.new_text).map_err(|source| Error::WriteFile { path, source })?;
     }
@@ -159,9 +159,9 @@ pub(crate) fn retarget(requirement: &str, version: &str) -> Option<String> {
 }
 
 fn pattern_edit(workspace: &Path, path: &str, pattern: &str, version: &str) -> Result<FileEdit> {
-    let relative = inside(workspace, path, "version.files")?;
+    let relative = inside(workspace, path, "[version] files")?;
     let text = read(&workspace.join(&relative))?;
-    let re = regex::Regex::new(pattern).map_err(|e| Error::input("version.files", format!("{pattern:?}: {e}")))?;
+    let re = regex::Regex::new(pattern).map_err(|e| Error::input("[version] files", format!("{pattern:?}: {e}")))?;
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
     let mut count = 0;
@@ -174,7 +174,7 @@ fn pattern_edit(workspace: &Path, path: &str, pattern: &str, version: &str) -> R
     }
     if count == 0 {
         return Err(Error::input(
-            "version.files",
+            "[version] files",
             format!("pattern {pattern:?} matches nothing in {path}"),
         ));
     }
@@ -188,7 +188,7 @@ fn pattern_edit(workspace: &Path, path: &str, pattern: &str, version: &str) -> R
 
 /// Prepends the section under the file's `# ` title; nothing when the version is already there.
 fn changelog_edit(workspace: &Path, path: &str, version: &str, section: &str) -> Result<Option<FileEdit>> {
-    let relative = inside(workspace, path, "version.changelog")?;
+    let relative = inside(workspace, path, "[version] changelog")?;
     let full = workspace.join(&relative);
     let old = if full.exists() { read(&full)? } else { String::new() };
     let present = old.lines().any(|l| {

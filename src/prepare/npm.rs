@@ -39,7 +39,7 @@ pub fn edits(workspace: &Path, relative: &Path, version: &str) -> Result<Vec<Fil
     let mut out = Vec::new();
     for (file, text) in files.into_iter().zip(texts) {
         let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::input("version.files", format!("{} is not valid JSON: {e}", file.display())))?;
+            .map_err(|e| Error::input("[version] files", format!("{} is not valid JSON: {e}", file.display())))?;
         let mut new_text = text.clone();
         let mut what = Vec::new();
         if value.get("version").is_some_and(|v| v.is_string())

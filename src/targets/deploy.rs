@@ -32,7 +32,7 @@ pub struct StagedDocs {
 /// name); one that leads out of it — elsewhere in the repository or out of it — is refused, as are
 /// broken links and link loops, so nothing but the site can reach the docs branch.
 pub fn site_files(workspace: &std::path::Path, docs: &DocsDeploy) -> Result<Vec<(String, PathBuf)>> {
-    let dir = crate::build::files::inside(workspace, "deploy.docs", &docs.path)?;
+    let dir = crate::build::files::inside(workspace, "[deploy.docs] path", &docs.path)?;
     let canonical = dir.canonicalize().map_err(|source| Error::ReadFile {
         path: dir.clone(),
         source,
@@ -40,13 +40,13 @@ pub fn site_files(workspace: &std::path::Path, docs: &DocsDeploy) -> Result<Vec<
     let mut site: Vec<(String, PathBuf)> = Vec::new();
     let called = format!("the docs folder {}", docs.path);
     let links = crate::build::files::Links::Within(&canonical, &called);
-    crate::build::files::walk(&dir, "", links, "deploy.docs", &mut |relative, path| {
+    crate::build::files::walk(&dir, "", links, "[deploy.docs] path", &mut |relative, path| {
         site.push((relative.to_string(), path.to_path_buf()));
         Ok(())
     })?;
     if site.is_empty() {
         return Err(Error::input(
-            "deploy.docs",
+            "[deploy.docs] path",
             format!("the docs directory {:?} is empty; build the site first", docs.path),
         ));
     }
@@ -247,7 +247,7 @@ pub fn deploy_staging(
         }
         if !staging.command.is_empty() {
             crate::build::command::run(
-                "deploy.staging",
+                "[deploy.staging] command",
                 &staging.command,
                 workspace,
                 crate::build::command::DEFAULT_TIMEOUT,

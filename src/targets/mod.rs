@@ -12,6 +12,7 @@ use serde::Serialize;
 
 /// One thing the pipeline did (or, in a dry run, would have done) to a target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct StepRecord {
     /// The target, e.g. `github-release`.
     pub target: String,
@@ -24,6 +25,7 @@ pub struct StepRecord {
 /// A pointer a release moved (a dist-tag, an image tag), with the value it had before — what a
 /// rollback puts back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct PointerMove {
     /// The target, e.g. `npm`.
     pub target: String,

@@ -202,7 +202,7 @@ fn commit_the_edits(
         Some(branch) => branch.to_string(),
         None => repo.current_branch()?.ok_or_else(|| {
             Error::input(
-                "version.commit",
+                "[version] commit",
                 "the checkout is on no branch (detached HEAD), so there is no branch to commit the release to; check out the release branch",
             )
         })?,
@@ -215,7 +215,7 @@ fn commit_the_edits(
     let Some((client, _)) = github::client_for(config, request)? else {
         return Err(Error::input(
             "github-token",
-            "version.commit commits through the GitHub API: give a token and GITHUB_REPOSITORY",
+            "[version] commit commits through the GitHub API: give a token and GITHUB_REPOSITORY",
         ));
     };
     let base_tree = repo.tree_of(&parent)?;

@@ -40,7 +40,7 @@ fn normalise(severity: &str) -> String {
 pub fn advisories(format: AuditFormat, report: &Value, shown: &str) -> Result<Vec<Advisory>> {
     let bad = |what: &str| {
         Error::input(
-            "validate.audit",
+            "[[validate.audit]] format",
             format!("{shown} is not a {format:?} audit report ({what})").to_lowercase(),
         )
     };
@@ -147,7 +147,7 @@ pub fn check(
     for (severity, max) in &gate.max {
         if !SEVERITIES.contains(&severity.as_str()) {
             return Err(Error::input(
-                "validate.audit.max",
+                "[[validate.audit]] max",
                 format!("{severity:?} is not a severity; allowed: {}", SEVERITIES.join(", ")),
             ));
         }
@@ -157,7 +157,7 @@ pub fn check(
     for ignore in &gate.ignore {
         if ignore.until.len() != 10 || ignore.until.as_bytes()[4] != b'-' || ignore.until.as_bytes()[7] != b'-' {
             return Err(Error::input(
-                "validate.audit.ignore",
+                "[[validate.audit]] ignore",
                 format!(
                     "until = {:?} for {} is not a date (YYYY-MM-DD)",
                     ignore.until, ignore.id

@@ -14,7 +14,7 @@ use crate::validate::Finding;
 pub fn metrics(report: &Value, shown: &str) -> Result<BTreeMap<String, f64>> {
     let bad = || {
         Error::input(
-            "validate.bench",
+            "[validate.bench] report",
             format!("{shown} holds no metrics; use {{\"name\": number}} or [{{\"name\": …, \"value\": number}}]"),
         )
     };
@@ -45,7 +45,7 @@ pub fn parse_percent(text: &str) -> Result<f64> {
         .map(|n| n / 100.0)
         .ok_or_else(|| {
             Error::input(
-                "validate.bench.max-regression",
+                "[validate.bench] max-regression",
                 format!("{text:?} is not a percentage; e.g. \"10%\""),
             )
         })

@@ -20,7 +20,7 @@ pub fn check(
     findings: &mut Vec<Finding>,
 ) -> Result<usize> {
     for required in &gate.required {
-        crate::build::files::check_relative("validate.docs", required)?;
+        crate::build::files::check_relative("[validate.docs] required", required)?;
         if !workspace.join(required).exists() && !prepared.contains_key(Path::new(required)) {
             findings.push(Finding {
                 message: format!("{required} is required but missing"),
@@ -57,8 +57,7 @@ pub fn check(
     if globs.is_empty() {
         return Ok(0);
     }
-    let files = crate::build::files::resolve(workspace, "validate.docs.links", &globs)
-        .map_err(|e| Error::input("validate.docs.links", e.to_string()))?;
+    let files = crate::build::files::resolve(workspace, "[validate.docs] links", &globs)?;
     let mut checked = 0;
     for file in files {
         let text = std::fs::read_to_string(&file.path).map_err(|source| Error::ReadFile {

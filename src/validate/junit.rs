@@ -28,7 +28,7 @@ pub fn read(path: &Path, shown: &str, counts: &mut TestCounts, findings: &mut Ve
         source,
     })?;
     let mut reader = Reader::from_str(&text);
-    let bad = |e: String| Error::input("validate.tests", format!("{shown} is not a JUnit XML report: {e}"));
+    let bad = |e: String| Error::input("[validate] tests", format!("{shown} is not a JUnit XML report: {e}"));
     let mut case: Option<(String, Option<String>, Option<usize>)> = None;
     let mut saw_root = false;
     loop {

@@ -132,9 +132,14 @@ pub fn run(
         out.gates
             .push(would_run("tests", &gates.tests_command, gates.tests.join(", ")));
     } else if !gates.tests.is_empty() {
-        run_command(workspace, "tests", &gates.tests_command, dry_run, env)?;
-        let files = crate::build::files::resolve(workspace, "validate.tests", &gates.tests)
-            .map_err(|e| Error::input("validate.tests", e.to_string()))?;
+        run_command(
+            workspace,
+            "[validate] tests-command",
+            &gates.tests_command,
+            dry_run,
+            env,
+        )?;
+        let files = crate::build::files::resolve(workspace, "[validate] tests", &gates.tests)?;
         let mut counts = junit::TestCounts::default();
         let mut findings = Vec::new();
         for file in &files {
@@ -163,12 +168,12 @@ pub fn run(
         }
         run_command(
             workspace,
-            &format!("audit {}", gate.report),
+            &format!("[[validate.audit]] {:?} command", gate.report),
             &gate.command,
             dry_run,
             env,
         )?;
-        let report = report_json(workspace, "validate.audit", &gate.report)?;
+        let report = report_json(workspace, "[[validate.audit]] report", &gate.report)?;
         let found = audit::advisories(gate.format, &report, &gate.report)?;
         let mut findings = Vec::new();
         let counts = audit::check(gate, &found, today, &mut findings)?;
@@ -185,8 +190,8 @@ pub fn run(
     if let Some(gate) = gates.bench.as_ref().filter(|g| dry_run && !g.command.is_empty()) {
         out.gates.push(would_run("bench", &gate.command, gate.report.clone()));
     } else if let Some(gate) = &gates.bench {
-        run_command(workspace, "bench", &gate.command, dry_run, env)?;
-        let report = report_json(workspace, "validate.bench", &gate.report)?;
+        run_command(workspace, "[validate.bench] command", &gate.command, dry_run, env)?;
+        let report = report_json(workspace, "[validate.bench] report", &gate.report)?;
         let metrics = bench::metrics(&report, &gate.report)?;
         let mut findings = Vec::new();
         let notes = bench::check(gate, &metrics, previous, &mut findings)?;
@@ -202,7 +207,7 @@ pub fn run(
         out.metrics = metrics;
     }
     if let Some(gate) = &gates.docs {
-        run_command(workspace, "docs", &gate.command, dry_run, env)?;
+        run_command(workspace, "[validate.docs] command", &gate.command, dry_run, env)?;
         let changelog = gate
             .changelog
             .clone()

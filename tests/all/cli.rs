@@ -19,7 +19,7 @@ fn dry_run_release_finds_the_previous_release_and_notes() {
         !notes.contains("second"),
         "commits of v0.2.0 are not in v0.3.0's notes: {notes}"
     );
-    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["dry-run"], true);
     let steps = report["steps"].as_array().unwrap();
     let targets: Vec<&str> = steps.iter().map(|s| s["target"].as_str().unwrap()).collect();
     assert_eq!(
@@ -27,7 +27,7 @@ fn dry_run_release_finds_the_previous_release_and_notes() {
         ["github-release", "journal", "github-release"],
         "stage, lock and journal, publish"
     );
-    assert!(steps.iter().all(|s| s["dry_run"] == true));
+    assert!(steps.iter().all(|s| s["dry-run"] == true));
 }
 
 #[test]
@@ -232,4 +232,84 @@ fn usage_errors_exit_2_and_help_exits_0() {
         stdout.contains("--dry-run") && stdout.contains("Needs no token"),
         "{stdout}"
     );
+}
+
+#[test]
+fn the_command_line_is_polished_where_users_touch_it() {
+    let repo = TestRepo::with_history();
+    // `changelog --json` is `changelog --format json`.
+    let run = |args: &[&str]| {
+        let out = tamma(args).current_dir(repo.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out).1);
+        text(&out).0
+    };
+    assert_eq!(run(&["changelog", "--json"]), run(&["changelog", "--format", "json"]));
+    // Every JSON key is kebab-case.
+    let report = run(&["release", "--dry-run", "--version", "0.3.0", "--json"]);
+    let keys: Vec<&str> = report
+        .split('"')
+        .collect::<Vec<_>>()
+        .windows(2)
+        .filter(|w| w[1].starts_with(':'))
+        .map(|w| w[0])
+        .collect();
+    assert!(keys.contains(&"dry-run"), "{keys:?}");
+    assert!(!keys.iter().any(|k| k.contains('_')), "{keys:?}");
+    // Completions for the shells people use.
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = run(&["completions", shell]);
+        assert!(
+            script.contains("rollback") && script.contains("dry-run"),
+            "{shell}: {script}"
+        );
+    }
+    // Secrets are grouped apart, named with their variable, without clap's `[env: X=]`.
+    let help = run(&["release", "--help"]);
+    let secrets = help
+        .split("Secrets (also read from the environment):")
+        .nth(1)
+        .expect(&help);
+    for flag in ["--github-token", "--npm-token", "--signing-key", "--deploy-secret"] {
+        assert!(secrets.contains(flag), "{flag} under Secrets: {help}");
+    }
+    assert!(!help.contains("=]") && help.contains("[env: GITHUB_TOKEN]"), "{help}");
+    // An editor's `$schema` key is accepted.
+    repo.write(
+        ".github/tamma-release.toml",
+        "\"$schema\" = \"https://raw.githubusercontent.com/meywd/tamma-release/main/schema/tamma-release.schema.json\"\n",
+    );
+    repo.commit("c", "chore: schema");
+    run(&["plan", "--version", "0.3.0"]);
+}
+
+#[test]
+fn errors_name_the_config_key_not_an_artifact() {
+    let repo = TestRepo::with_history();
+    let fail = |config: &str| {
+        repo.write(".github/tamma-release.toml", config);
+        let out = tamma(&["release", "--dry-run", "--version", "0.3.0"])
+            .current_dir(repo.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out).1);
+        text(&out).1
+    };
+    let err = fail("[validate]\ntests = [\"reports/*.xml\"]\n");
+    assert!(
+        err.contains("error: [validate] tests: the glob \"reports/*.xml\" matches no file"),
+        "{err}"
+    );
+    let err = fail("[version]\nfiles = [\"../outside.json\"]\n");
+    assert!(
+        err.contains("error: [version] files: \"../outside.json\" leaves the repository"),
+        "{err}"
+    );
+    let err = fail("[validate.docs]\nrequired = [\"../x.md\"]\n");
+    assert!(
+        err.contains("error: [validate.docs] required: \"../x.md\" leaves the repository"),
+        "{err}"
+    );
+    for err in [&err] {
+        assert!(!err.contains("artifact"), "{err}");
+    }
 }

@@ -116,7 +116,7 @@ fn docs_deploy_refuses_links_out_of_the_site_and_follows_links_inside_it() {
         let (_, stderr) = text(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(
-            stderr.contains("deploy.docs: leak.txt is a symbolic link to")
+            stderr.contains("[deploy.docs] path: leak.txt is a symbolic link to")
                 && stderr.contains("outside the docs folder site"),
             "{stderr}"
         );

@@ -64,7 +64,7 @@ fn npm_packages_are_staged_then_their_channel_tags_move() {
 
     let report = ok(&release(&repo, &fake, &verdaccio.token, &[], &["--version", "1.0.0"]));
     assert_eq!(
-        report["npm_packages"]["@acme/cli"],
+        report["npm-packages"]["@acme/cli"],
         serde_json::json!(["1.0.0", "latest"])
     );
     let view = verdaccio.npm(scratch.path(), &["view", "@acme/cli@1.0.0", "dependencies", "--json"]);
@@ -99,7 +99,7 @@ fn npm_packages_are_staged_then_their_channel_tags_move() {
         &["--version", "1.1.0-alpha.0"],
     ));
     assert_eq!(
-        report["npm_packages"]["@acme/shared"],
+        report["npm-packages"]["@acme/shared"],
         serde_json::json!(["1.1.0-alpha.0", "alpha"])
     );
     assert_eq!(

@@ -36,6 +36,7 @@ pub struct ReleaseAsset {
 
 /// An asset as the host holds it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct HostedAsset {
     /// The name.
     pub name: String,
@@ -49,6 +50,7 @@ pub struct HostedAsset {
 
 /// A release as the host knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct HostedRelease {
     /// GitHub's numeric id; `None` in a dry run.
     pub id: Option<u64>,

@@ -84,7 +84,7 @@ pub fn make(
         .map(|r| r.object.sha)
         .ok_or_else(|| {
             Error::input(
-                "version.commit",
+                "[version] commit",
                 format!(
                     "the branch {} does not exist on GitHub; the release commit goes on the branch the run checked out",
                     commit.branch
@@ -105,7 +105,7 @@ pub fn make(
             return Ok((at, ours.tree.sha));
         }
         return Err(Error::input(
-            "version.commit",
+            "[version] commit",
             format!(
                 "the branch {} moved since this checkout (it is at {}, the checkout at {}); nothing was written — release again from the new head",
                 commit.branch,
