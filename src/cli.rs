@@ -43,6 +43,14 @@ pub enum CliCommand {
     /// and the docs branch go back to what they were before it; the release stays, marked a
     /// prerelease with a banner; its npm versions are deprecated. Running it again changes nothing.
     Rollback(Box<RollbackArgs>),
+    /// Look at the repository (package.json, pnpm-workspace.yaml, Cargo.toml, Dockerfile,
+    /// book.toml, docs/) and write a commented .github/tamma-release.toml and the release and
+    /// rollback workflows for what it found.
+    Init(InitArgs),
+    /// Check everything that can be known without building — the config, every artifact's files,
+    /// the programs commands run, the history, the workflows' permissions and runners — and print
+    /// one line per problem. Exit 2 when there is one. Writes nothing.
+    Check(CheckArgs),
     /// Print the next version and nothing else (default bump: auto, from Conventional Commits).
     Version(VersionArgs),
     /// Print the changelog of a range (default: since the last release tag) or of every release.
@@ -250,6 +258,25 @@ pub struct PackageArgs {
     /// outside a repository).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
+}
+
+/// `init` flags.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Overwrite files that exist.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the files instead of writing them.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `check` flags.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Config file, relative to the repository [default: .github/tamma-release.toml, optional].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 /// `version` flags.

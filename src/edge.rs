@@ -212,6 +212,106 @@ pub fn run_version(args: &VersionArgs, workspace: PathBuf, json: bool) -> ExitSt
     }
 }
 
+/// `tamma-release init`: writes the config and workflows for what the repository holds; refuses to
+/// overwrite without `--force`; `--dry-run` prints them.
+pub fn run_init(args: &crate::cli::InitArgs, workspace: PathBuf) -> ExitStatus {
+    let project = match tamma_release::init::detect(&workspace) {
+        Ok(project) => project,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return error.exit_status();
+        }
+    };
+    let files = tamma_release::init::files(&project);
+    if args.dry_run {
+        for file in &files {
+            println!("# --- {} ---\n{}", file.path.display(), file.text);
+        }
+        return ExitStatus::Ok;
+    }
+    let existing: Vec<String> = files
+        .iter()
+        .filter(|f| workspace.join(&f.path).exists())
+        .map(|f| f.path.display().to_string())
+        .collect();
+    if !existing.is_empty() && !args.force {
+        eprintln!(
+            "error: {} already exist(s); nothing was written. Look at them with `tamma-release init --dry-run`, or overwrite with --force",
+            existing.join(", ")
+        );
+        return ExitStatus::Usage;
+    }
+    for file in &files {
+        let path = workspace.join(&file.path);
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, &file.text));
+        if let Err(e) = written {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitStatus::Failed;
+        }
+        println!("wrote {}", file.path.display());
+    }
+    let mut found = Vec::new();
+    if !project.npm.is_empty() {
+        found.push(format!("{} npm package(s)", project.npm.len()));
+    }
+    if let Some(binary) = &project.rust_binary {
+        found.push(format!("the Rust binary {binary}"));
+    }
+    if project.dockerfile {
+        found.push(format!("a Dockerfile ({})", project.image));
+    }
+    if project.book.is_some() || project.docs.is_some() {
+        found.push("a docs site".to_string());
+    }
+    eprintln!(
+        "found {}. Next: tamma-release check, then tamma-release release --dry-run --version 0.1.0",
+        if found.is_empty() {
+            "no artifacts (the release will be notes only)".to_string()
+        } else {
+            found.join(", ")
+        }
+    );
+    ExitStatus::Ok
+}
+
+/// `tamma-release check`: one line per problem on stdout (or the report as JSON), exit 2 when
+/// there is one.
+pub fn run_check(args: &crate::cli::CheckArgs, workspace: PathBuf, env: &Env, json: bool) -> ExitStatus {
+    let environment: Vec<(String, String)> = env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let config_env = tamma_release::config::Config::load(&workspace, args.config.as_deref())
+        .map(|(c, _)| c.release.pass_env)
+        .unwrap_or_default();
+    let commands = tamma_release::build::command::CommandEnv::new(&environment, &config_env);
+    let report = tamma_release::check::run(&workspace, args.config.as_deref(), &commands, false);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("a check report serializes")
+        );
+    } else {
+        for finding in &report.findings {
+            println!("{}: {}", finding.place, tamma_release::redact::urls(&finding.message));
+        }
+        eprintln!(
+            "checked the config, {} artifact(s) and {} workflow(s): {}",
+            report.artifacts,
+            report.workflows,
+            match report.findings.len() {
+                0 => "no problems".to_string(),
+                n => format!("{n} problem(s)"),
+            }
+        );
+    }
+    if report.findings.is_empty() {
+        ExitStatus::Ok
+    } else {
+        ExitStatus::Usage
+    }
+}
+
 /// `tamma-release changelog`.
 /// `--json` is the same as `--format json`.
 pub fn run_changelog(args: &ChangelogArgs, workspace: PathBuf, env: &Env, json: bool) -> ExitStatus {

@@ -9,11 +9,13 @@
 
 pub mod action;
 pub mod build;
+pub mod check;
 pub mod config;
 pub mod context;
 pub mod dates;
 pub mod error;
 pub mod http;
+pub mod init;
 pub mod pipeline;
 pub mod plan;
 pub mod prepare;

@@ -125,6 +125,14 @@ fn main() -> ExitCode {
             init_logging(false, cli.verbose, cli.quiet);
             edge::run_package(args, workspace(&cli), &env, cli.json)
         }
+        CliCommand::Init(args) => {
+            init_logging(false, cli.verbose, cli.quiet);
+            edge::run_init(args, workspace(&cli))
+        }
+        CliCommand::Check(args) => {
+            init_logging(false, cli.verbose, cli.quiet);
+            edge::run_check(args, workspace(&cli), &env, cli.json)
+        }
         CliCommand::Version(args) => {
             init_logging(false, cli.verbose, cli.quiet);
             edge::run_version(args, workspace(&cli), cli.json)

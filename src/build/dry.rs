@@ -58,7 +58,7 @@ pub fn not_yet_made(request: &BuildRequest<'_>, artifact: &ArtifactConfig) -> Re
 }
 
 /// Whether the files `artifact` reads are here.
-fn inputs_here(root: &Path, artifact: &ArtifactConfig) -> bool {
+pub(crate) fn inputs_here(root: &Path, artifact: &ArtifactConfig) -> bool {
     let label = format!("artifact {:?}", artifact.display_name());
     let exists = |path: &Option<String>| {
         path.as_deref()

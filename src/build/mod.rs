@@ -10,7 +10,7 @@ pub mod checksum;
 pub mod command;
 mod dist;
 pub mod docker;
-mod dry;
+pub(crate) mod dry;
 pub mod files;
 pub mod handover;
 pub mod manifest;

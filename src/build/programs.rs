@@ -56,6 +56,15 @@ fn commands(config: &Config) -> Vec<(Stage, String, Vec<String>)> {
 /// named with a path (`./gradlew`, `node_modules/.bin/x`) is not looked up: an earlier command may
 /// make it. `in_action` says the run is the container action, whose image has no other programs.
 pub fn check(config: &Config, stages: &[Stage], env: &CommandEnv, in_action: bool) -> Result<()> {
+    match missing(config, stages, env, in_action).into_iter().next() {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// Every command of `stages` whose program is missing, as the error [`check`] would give.
+pub fn missing(config: &Config, stages: &[Stage], env: &CommandEnv, in_action: bool) -> Vec<Error> {
+    let mut out = Vec::new();
     let path = env
         .0
         .iter()
@@ -78,12 +87,12 @@ pub fn check(config: &Config, stages: &[Stage], env: &CommandEnv, in_action: boo
         } else {
             format!("install {program}, or put its folder on PATH")
         };
-        return Err(Error::input(
+        out.push(Error::input(
             key,
             format!("runs {program:?}, which is not on PATH here; {what}"),
         ));
     }
-    Ok(())
+    out
 }
 
 /// Whether an executable file `program` is in one of the `:`-separated folders of `path`. (A few
