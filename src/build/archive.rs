@@ -86,9 +86,8 @@ pub fn write_archive(output: &Path, format: ArchiveFormat, entries: &[ArchiveEnt
 }
 
 fn write_tar_gz(out: BufWriter<File>, entries: &[&ArchiveEntry], epoch: i64, output: &Path) -> Result<()> {
-    let gz = flate2::GzBuilder::new()
-        .mtime(0)
-        .write(out, flate2::Compression::new(6));
+    // Compressed on every core, the same bytes whatever their number (see pargz).
+    let gz = super::pargz::ParGz::new(out, 6, super::pargz::default_threads()).map_err(write_error(output))?;
     let mut tar = tar::Builder::new(gz);
     append_tar_entries(&mut tar, entries, epoch, output)?;
     let gz = tar.into_inner().map_err(write_error(output))?;

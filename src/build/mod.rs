@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod npm_pack;
 pub mod oci;
 mod package;
+pub mod pargz;
 pub mod programs;
 pub mod signing;
 

@@ -279,6 +279,65 @@ fn package_command_is_reproducible_and_stays_inside() {
     }
 }
 
+#[test]
+fn a_large_tar_gz_is_compressed_in_parallel_into_one_member_gzip_and_tar_accept_the_same_on_any_core_count() {
+    let dir = tempfile::tempdir().unwrap();
+    // 6 MiB in many blocks: text-like and random files, as a real release has.
+    std::fs::create_dir_all(dir.path().join("tree")).unwrap();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for i in 0..12 {
+        let data: Vec<u8> = if i % 2 == 0 {
+            (0..512 * 1024)
+                .map(|j| {
+                    let line = b"fn release(version: &str) -> Result<()> {\n";
+                    line[(j + j / 4099) % line.len()]
+                })
+                .collect()
+        } else {
+            (0..512 * 1024)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed as u8
+                })
+                .collect()
+        };
+        std::fs::write(dir.path().join(format!("tree/f{i:02}")), data).unwrap();
+    }
+    let package = |out: &str, cores: Option<&str>| {
+        let binary = env!("CARGO_BIN_EXE_tamma-release");
+        let mut cmd = match cores {
+            // available_parallelism follows the CPU affinity: one core, one compressing thread.
+            Some(cpus) => {
+                let mut c = std::process::Command::new("taskset");
+                c.args(["-c", cpus, binary]);
+                c
+            }
+            None => std::process::Command::new(binary),
+        };
+        let status = cmd
+            .args(["package", "--output", out, "tree"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{}", text(&status).1);
+        std::fs::read(dir.path().join(out)).unwrap()
+    };
+    let all = package("all.tar.gz", None);
+    let one = package("one.tar.gz", Some("0"));
+    assert_eq!(all, one, "the same bytes on one core as on all");
+    sh(dir.path(), "gzip", &["-t", "all.tar.gz"]);
+    let listing = sh(dir.path(), "tar", &["-tzf", "all.tar.gz"]);
+    assert_eq!(listing.lines().count(), 12, "{listing}");
+    // Exactly one gzip member: the trailer is at the end, nothing follows it.
+    let mut decoded = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&all[..]), &mut decoded).unwrap();
+    let mut every = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&all[..]), &mut every).unwrap();
+    assert_eq!(decoded, every);
+}
+
 fn npm_fixture(dir: &Path) {
     let files: &[(&str, &str)] = &[
         (
