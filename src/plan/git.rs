@@ -58,12 +58,16 @@ fn repo_error(context: &str, e: impl std::fmt::Display) -> Error {
 impl GitRepo {
     /// Finds the repository containing `dir`.
     pub fn discover(dir: &Path) -> Result<GitRepo> {
-        let repo = gix::discover(dir).map_err(|e| {
+        let mut repo = gix::discover(dir).map_err(|e| {
             Error::Repository(format!(
                 "{} is not inside a git repository ({e}); run tamma-release in a git checkout (in Actions: add an actions/checkout step with fetch-depth: 0 before it)",
                 dir.display()
             ))
         })?;
+        // A walk decodes each commit to find its parents, then the caller reads it again for its
+        // message: a small object cache makes the second read free (half the inflating on a
+        // 100k-commit history).
+        repo.object_cache_size_if_unset(4 * 1024 * 1024);
         Ok(GitRepo { repo })
     }
 
