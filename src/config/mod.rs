@@ -228,7 +228,8 @@ pub enum VersionFile {
     Pattern {
         /// The file, relative to the repository root.
         path: String,
-        /// A regular expression with one capture group around the version.
+        /// A regular expression with one capture group around the version (Rust `regex` syntax:
+        /// `\d`, `\w`, `\s` and `(?i)` work; Unicode classes such as `\p{L}` are not built in).
         pattern: String,
     },
 }

@@ -120,3 +120,42 @@ fn missing_or_escaping_version_files_are_usage_errors() {
         assert!(stderr.contains(expected), "{config}: {stderr}");
     }
 }
+
+/// The release binary carries regex's Perl classes and case folding but not the Unicode property
+/// tables (issue 19's image size): `\d` and `(?i)` work in a version pattern, and a pattern
+/// without exactly one group or that does not parse is a usage error. (`\p{..}` cannot be seen
+/// failing here: under `cargo test` the dev-dependencies switch regex's Unicode tables back on.)
+#[test]
+fn version_patterns_take_perl_classes_and_case_folding_and_name_what_is_missing() {
+    let repo = monorepo();
+    repo.write(
+        ".github/tamma-release.toml",
+        "[version]\nfiles = [{ path = \"src/version.txt\", pattern = '(?i)ACME VERSION (\\d+\\.\\d+\\.\\d+)' }]\n",
+    );
+    let out = tamma(&["release", "--version", "1.1.0", "--stages", "prepare"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("src/version.txt")).unwrap(),
+        "acme version 1.1.0 (stable)\n"
+    );
+    let cases = [
+        ("acme version \\S+", "exactly one capture group"),
+        ("acme version ((\\S+)", "is not a regular expression"),
+    ];
+    for (pattern, expected) in cases {
+        repo.write(
+            ".github/tamma-release.toml",
+            &format!("[version]\nfiles = [{{ path = \"src/version.txt\", pattern = '{pattern}' }}]\n"),
+        );
+        let out = tamma(&["release", "--dry-run", "--version", "1.2.0"])
+            .current_dir(repo.path())
+            .output()
+            .unwrap();
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{pattern}: {stderr}");
+        assert!(stderr.contains(expected), "{pattern}: {stderr}");
+    }
+}
