@@ -180,13 +180,30 @@ fn secondary_rate_limits_are_waited_out() {
             path: "/releases",
             seconds: 1,
         });
+        // An asset upload (streamed from its file): waited out, then sent again from the start.
+        s.faults.push(Fault::RetryAfter {
+            method: "POST",
+            path: "/assets",
+            seconds: 1,
+        });
     });
     let started = std::time::Instant::now();
     let (_, stderr) = assert_ok(&release(&repo, &fake, &["--version", "1.0.0"]));
     assert!(
-        started.elapsed() >= std::time::Duration::from_secs(2),
+        started.elapsed() >= std::time::Duration::from_secs(3),
         "retry-after honoured"
     );
+    fake.with(|s| {
+        assert!(s.faults.is_empty(), "every fault was met: {:?}", s.faults);
+        assert!(
+            s.releases[0]
+                .assets
+                .iter()
+                .all(|a| a.state == "uploaded" && a.digest.is_some()),
+            "{:?}",
+            s.releases[0].assets
+        );
+    });
     assert!(stderr.contains("rate limited"), "{stderr}");
     assert_complete(&fake, "v1.0.0", &head);
 }

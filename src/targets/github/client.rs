@@ -12,6 +12,7 @@ use std::path::Path;
 
 use reqwest::Method;
 use reqwest::blocking::RequestBuilder;
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -178,16 +179,25 @@ impl GitHubClient {
     }
 
     fn request(&self, method: &Method, url: &str) -> RequestBuilder {
-        let mut request = self
-            .http
+        self.http
             .client()
             .request(method.clone(), url)
-            .header("accept", "application/vnd.github+json")
-            .header("x-github-api-version", "2022-11-28");
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token.expose());
+            .headers(self.api_headers())
+    }
+
+    /// What every request to the API carries: the media type, the API version and the token
+    /// (marked sensitive, so that no debug output shows it).
+    fn api_headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("accept", HeaderValue::from_static("application/vnd.github+json"));
+        headers.insert("x-github-api-version", HeaderValue::from_static("2022-11-28"));
+        if let Some(token) = &self.token
+            && let Ok(mut auth) = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+        {
+            auth.set_sensitive(true);
+            headers.insert("authorization", auth);
         }
-        request
+        headers
     }
 
     fn explain(&self, what: &str, error: HttpError) -> Error {
@@ -447,19 +457,13 @@ impl GitHubClient {
         let size = std::fs::metadata(path)
             .map_err(|e| HttpError::Transport(format!("{}: {e}", path.display())))?
             .len();
-        let build = || {
-            let file = std::fs::File::open(path);
-            let body = match file {
-                Ok(file) => reqwest::blocking::Body::sized(crate::http::Progress::new(file, name, size), size),
-                Err(_) => reqwest::blocking::Body::from(Vec::new()),
-            };
-            self.request(&Method::POST, &url)
-                .header("content-type", content_type)
-                .header("content-length", size)
-                .body(body)
-        };
-        let response = self.http.send(Method::POST, false, &build)?;
-        let bytes = read_body(response, MAX_JSON)?;
+        let mut headers = self.api_headers();
+        headers.insert(
+            "content-type",
+            HeaderValue::from_str(content_type).map_err(|e| HttpError::Unexpected(format!("{content_type:?}: {e}")))?,
+        );
+        let upload = crate::http::FileUpload { path, name, size };
+        let bytes = self.http.send_file(Method::POST, &url, headers, &upload, MAX_JSON)?;
         serde_json::from_slice(&bytes).map_err(|e| HttpError::Unexpected(format!("the upload's answer: {e}")))
     }
 

@@ -125,11 +125,19 @@ impl GitHubHost {
     fn upload(&mut self, release: &ApiRelease, wanted: &ReleaseAsset) -> Result<ApiAsset> {
         let mut last_error = String::new();
         for attempt in 1..=self.upload_attempts {
+            let started = std::time::Instant::now();
             match self
                 .client
                 .upload(&release.upload_url, &wanted.name, &wanted.path, &wanted.media_type)
             {
                 Ok(asset) => {
+                    if wanted.size >= crate::http::PROGRESS_FROM {
+                        tracing::info!(
+                            "uploaded {}: {}",
+                            wanted.name,
+                            crate::http::rate(wanted.size, started.elapsed())
+                        );
+                    }
                     if let Some(digest) = &asset.digest
                         && !digest.eq_ignore_ascii_case(&format!("sha256:{}", wanted.sha256))
                     {

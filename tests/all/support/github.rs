@@ -706,7 +706,9 @@ pub struct FakeGitHub {
 
 impl FakeGitHub {
     pub fn start() -> FakeGitHub {
-        let http = crate::support::mock::MockHttp::start();
+        // The fake keeps its own state and log; wiremock's copy of every body would double the
+        // memory a gigabyte upload takes.
+        let http = crate::support::mock::MockHttp::start_unrecorded();
         let state = Arc::new(Mutex::new(State::default()));
         http.mount(Mock::given(wiremock::matchers::any()).respond_with(Router(state.clone())));
         let uri = http.uri();

@@ -10,12 +10,22 @@ pub struct MockHttp {
 
 impl MockHttp {
     pub fn start() -> MockHttp {
+        Self::start_with(MockServer::builder())
+    }
+
+    /// A server that keeps no copy of the requests it answered ([`MockHttp::requests`] is then
+    /// empty): for fakes with state of their own that take gigabyte bodies.
+    pub fn start_unrecorded() -> MockHttp {
+        Self::start_with(MockServer::builder().disable_request_recording())
+    }
+
+    fn start_with(builder: wiremock::MockServerBuilder) -> MockHttp {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .unwrap();
-        let server = runtime.block_on(MockServer::start());
+        let server = runtime.block_on(builder.start());
         MockHttp { server, runtime }
     }
 
