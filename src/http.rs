@@ -284,33 +284,41 @@ impl Http {
         idempotent: bool,
         build: &dyn Fn() -> RequestBuilder,
     ) -> Result<Response, HttpError> {
+        self.attempts(&method, |last, backoff| match build().send() {
+            Ok(response) if response.status().as_u16() < 400 => Ok(response),
+            Ok(response) => {
+                let (status, headers) = (response.status().as_u16(), response.headers().clone());
+                let body = read_prefix(response, MAX_ERROR_BODY);
+                Err(self.judge(&method, idempotent, last, backoff, status, &headers, body))
+            }
+            // reqwest's message names the URL, which may carry a webhook's secret.
+            Err(e) => Err(self.judge_transport(&method, idempotent, last, backoff, e.without_url().to_string())),
+        })
+    }
+
+    /// Runs `attempt` until it succeeds or the policy gives up: writes paced, attempts counted
+    /// (`attempt` learns whether this is the last), the waits the policy decides slept.
+    fn attempts<T>(
+        &self,
+        method: &Method,
+        mut attempt: impl FnMut(bool, &mut Duration) -> Result<T, Verdict>,
+    ) -> Result<T, HttpError> {
         let mut backoff = self.policy.backoff;
-        let mut attempt = 0;
+        let mut count = 0;
         loop {
-            attempt += 1;
-            self.pace(&method);
-            let last = attempt >= self.policy.attempts;
-            let verdict = match build().send() {
-                Ok(response) if response.status().as_u16() < 400 => return Ok(response),
-                Ok(response) => {
-                    let (status, headers) = (response.status().as_u16(), response.headers().clone());
-                    let body = read_prefix(response, MAX_ERROR_BODY);
-                    self.judge(&method, idempotent, last, &mut backoff, status, &headers, body)
-                }
-                // reqwest's message names the URL, which may carry a webhook's secret.
-                Err(e) => self.judge_transport(&method, idempotent, last, &mut backoff, e.without_url().to_string()),
-            };
-            match verdict {
-                Verdict::Wait(wait) => std::thread::sleep(wait),
-                Verdict::Fail(error) => return Err(error),
+            count += 1;
+            self.pace(method);
+            match attempt(count >= self.policy.attempts, &mut backoff) {
+                Ok(value) => return Ok(value),
+                Err(Verdict::Wait(wait)) => std::thread::sleep(wait),
+                Err(Verdict::Fail(error)) => return Err(error),
             }
         }
     }
 
-    /// Streams the file of `upload` as the body of a request: read in 64 KiB blocks on a thread
-    /// of its own while the previous ones are on the wire (the blocking client would send it
-    /// 8 KiB at a time, at a quarter of curl's speed), with `content-length` set and its progress
-    /// logged. Not retried but for rate limits, which the server did not act on; then the file is
+    /// Streams the file of `upload` as the body of a request, read in 64 KiB blocks as the
+    /// connection asks for them (the blocking client would send it 8 KiB at a time, at a quarter
+    /// of curl's speed), with `content-length` set and its progress logged. Not retried but for rate limits, which the server did not act on; then the file is
     /// read again from the start. Returns at most `limit` bytes of a success answer.
     pub fn send_file(
         &self,
@@ -324,12 +332,7 @@ impl Http {
             .enable_all()
             .build()
             .map_err(|e| HttpError::Transport(e.to_string()))?;
-        let mut backoff = self.policy.backoff;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            self.pace(&method);
-            let last = attempt >= self.policy.attempts;
+        self.attempts(&method, |last, backoff| {
             let answer = runtime.block_on(async {
                 let body = FileBody::open(upload).map_err(|e| e.to_string())?;
                 let response = self
@@ -345,28 +348,22 @@ impl Http {
                 let cap = if status < 400 { limit } else { MAX_ERROR_BODY };
                 Ok::<_, String>((status, headers, read_async(response, cap).await))
             });
-            let verdict = match answer {
+            match answer {
                 Ok((status, _, body)) if status < 400 => {
-                    let body = body.map_err(|e| HttpError::Transport(e.to_string()))?;
+                    let body = body.map_err(|e| Verdict::Fail(HttpError::Transport(e.to_string())))?;
                     if body.len() as u64 > limit {
-                        return Err(HttpError::Unexpected(format!(
-                            "the answer is larger than {} KiB",
-                            limit / 1024
-                        )));
+                        let error = format!("the answer is larger than {} KiB", limit / 1024);
+                        return Err(Verdict::Fail(HttpError::Unexpected(error)));
                     }
-                    return Ok(body);
+                    Ok(body)
                 }
                 Ok((status, headers, body)) => {
                     let body = String::from_utf8_lossy(&body.unwrap_or_default()).into_owned();
-                    self.judge(&method, false, last, &mut backoff, status, &headers, body)
+                    Err(self.judge(&method, false, last, backoff, status, &headers, body))
                 }
-                Err(e) => self.judge_transport(&method, false, last, &mut backoff, e),
-            };
-            match verdict {
-                Verdict::Wait(wait) => std::thread::sleep(wait),
-                Verdict::Fail(error) => return Err(error),
+                Err(e) => Err(self.judge_transport(&method, false, last, backoff, e)),
             }
-        }
+        })
     }
 
     /// What the policy makes of a connection that failed.
