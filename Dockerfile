@@ -1,4 +1,4 @@
-# The image the action runs: one static binary on an empty base (well under 25 MB).
+# The image the action runs: one static binary on an empty base (8.9 MB; 4.2 MB to pull).
 #
 # Users never build it: the tag they pin (v1) points at a commit whose action.yml runs the
 # published image by digest (docker://ghcr.io/meywd/tamma-release@sha256:…), so a workflow pulls
