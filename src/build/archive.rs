@@ -140,26 +140,114 @@ fn open(source: &EntrySource) -> Result<(Box<dyn std::io::Read>, u64)> {
 }
 
 fn write_zip(out: BufWriter<File>, entries: &[&ArchiveEntry], epoch: i64, output: &Path) -> Result<()> {
+    let threads = super::pargz::default_threads();
+    write_zip_on(out, entries, epoch, output, threads, ZIP_PARALLEL_UP_TO)
+}
+
+/// Entries up to this size are deflated on every core, each into a one-entry archive in memory
+/// that is then copied in raw; larger ones stream through the writer here (memory stays bounded:
+/// at most a few of these in flight). The output is the same whatever the number of threads.
+const ZIP_PARALLEL_UP_TO: u64 = 8 << 20;
+
+fn write_zip_on(
+    out: BufWriter<File>,
+    entries: &[&ArchiveEntry],
+    epoch: i64,
+    output: &Path,
+    threads: usize,
+    parallel_up_to: u64,
+) -> Result<()> {
     let (y, mo, d, h, mi, s) = crate::dates::civil(epoch.max(FALLBACK_EPOCH));
     let time = zip::DateTime::from_date_and_time(y.min(2107) as u16, mo, d, h, mi, s).unwrap_or_default();
-    let mut zip = zip::ZipWriter::new(out);
     let zip_error = |e: zip::result::ZipError| Error::WriteFile {
         path: output.to_path_buf(),
         source: std::io::Error::other(e),
     };
-    for entry in entries {
-        let (mut reader, size) = open(&entry.source)?;
-        let options = zip::write::SimpleFileOptions::default()
+    let options = |entry: &ArchiveEntry, size: u64| {
+        zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
             .compression_level(Some(6))
             .last_modified_time(time)
             .unix_permissions(if entry.executable { 0o755 } else { 0o644 })
-            .large_file(size >= u32::MAX as u64);
-        zip.start_file(entry.name.as_str(), options).map_err(zip_error)?;
-        std::io::copy(&mut reader, &mut zip).map_err(write_error(output))?;
+            .large_file(size >= u32::MAX as u64)
+    };
+    // One entry written through a zip writer: into the archive, or into a one-entry archive.
+    fn deflate<W: Write + std::io::Seek>(
+        zip: &mut zip::ZipWriter<W>,
+        entry: &ArchiveEntry,
+        options: zip::write::SimpleFileOptions,
+        output: &Path,
+    ) -> Result<()> {
+        let (mut reader, _) = open(&entry.source)?;
+        zip.start_file(entry.name.as_str(), options)
+            .map_err(|e| write_error(output)(std::io::Error::other(e)))?;
+        std::io::copy(&mut reader, zip).map_err(write_error(output))?;
+        Ok(())
+    }
+    let mut zip = zip::ZipWriter::new(out);
+    let sizes = entries
+        .iter()
+        .map(|e| size_of(&e.source))
+        .collect::<Result<Vec<u64>>>()?;
+    let mut next = 0;
+    while next < entries.len() {
+        if sizes[next] > parallel_up_to {
+            deflate(&mut zip, entries[next], options(entries[next], sizes[next]), output)?;
+            next += 1;
+            continue;
+        }
+        // A run of small entries, together at most 4 × ZIP_PARALLEL_UP_TO: that bounds what is
+        // held in memory at once.
+        let mut held = 0;
+        let run_end = (next..entries.len())
+            .take(threads.max(1) * 8)
+            .take_while(|&i| {
+                held += sizes[i];
+                sizes[i] <= parallel_up_to && (i == next || held <= 4 * ZIP_PARALLEL_UP_TO)
+            })
+            .last()
+            .map_or(next, |i| i + 1);
+        let run = &entries[next..run_end];
+        let taken = std::sync::atomic::AtomicUsize::new(0);
+        let done: Vec<std::sync::Mutex<Option<Result<Vec<u8>>>>> = run.iter().map(|_| Default::default()).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..threads.clamp(1, run.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let i = taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(entry) = run.get(i) else { return };
+                        let mut one = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+                        let bytes = deflate(&mut one, entry, options(entry, sizes[next + i]), output)
+                            .and_then(|()| one.finish().map_err(zip_error))
+                            .map(std::io::Cursor::into_inner);
+                        *done[i].lock().expect("no thread panics holding its slot") = Some(bytes);
+                    }
+                });
+            }
+        });
+        for slot in done {
+            let bytes = slot.into_inner().expect("no thread panics holding its slot");
+            let bytes = bytes.expect("every entry of the run was taken")?;
+            let mut one = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(zip_error)?;
+            zip.raw_copy_file(one.by_index_raw(0).map_err(zip_error)?)
+                .map_err(zip_error)?;
+        }
+        next = run_end;
     }
     let mut out = zip.finish().map_err(zip_error)?;
     out.flush().map_err(write_error(output))
+}
+
+fn size_of(source: &EntrySource) -> Result<u64> {
+    match source {
+        EntrySource::File(path) => std::fs::metadata(path)
+            .map(|m| m.len())
+            .map_err(|source| Error::ReadFile {
+                path: path.clone(),
+                source,
+            }),
+        EntrySource::Bytes(bytes) => Ok(bytes.len() as u64),
+    }
 }
 
 #[cfg(test)]
@@ -197,6 +285,41 @@ mod tests {
             let two = std::fs::read(dir.path().join("2").join(name)).unwrap();
             assert_eq!(one, two, "{name}");
         }
+    }
+
+    #[test]
+    fn zip_entries_deflated_on_any_number_of_threads_are_the_bytes_of_one_after_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut entries = fixture(dir.path());
+        for i in 0..40 {
+            let text: String = (0..2000 + i * 97).map(|n| format!("line {n} of file {i}\n")).collect();
+            entries.push(ArchiveEntry {
+                source: EntrySource::Bytes(text.into_bytes()),
+                name: format!("src/file{i:02}.txt"),
+                executable: false,
+            });
+        }
+        let mut sorted: Vec<&ArchiveEntry> = entries.iter().collect();
+        sorted.sort_by(|a, b| a.name.cmp(&b.name));
+        let write = |name: &str, threads: usize, parallel_up_to: u64| {
+            let path = dir.path().join(name);
+            let out = BufWriter::new(File::create(&path).unwrap());
+            write_zip_on(out, &sorted, 1_700_000_000, &path, threads, parallel_up_to).unwrap();
+            std::fs::read(&path).unwrap()
+        };
+        // Every entry streamed through one writer: the archive as it was always written.
+        let sequential = write("sequential.zip", 1, 0);
+        for threads in [1, 2, 8] {
+            assert!(
+                write(&format!("{threads}.zip"), threads, ZIP_PARALLEL_UP_TO) == sequential,
+                "{threads} threads"
+            );
+        }
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(sequential)).unwrap();
+        assert_eq!(archive.len(), 42);
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name("src/file07.txt").unwrap(), &mut text).unwrap();
+        assert!(text.starts_with("line 0 of file 7\n") && text.ends_with("of file 7\n"));
     }
 
     #[test]
