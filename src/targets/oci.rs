@@ -440,18 +440,47 @@ impl OciTarget {
                 source,
             })?
             .len();
-        let body_path = path.clone();
-        self.send(Method::PUT, &url, reference, true, &move |r| {
-            let body = match std::fs::File::open(&body_path) {
-                Ok(file) => reqwest::blocking::Body::sized(file, size),
-                Err(_) => reqwest::blocking::Body::from(Vec::new()),
-            };
-            r.header("content-type", "application/octet-stream")
-                .header("content-length", size)
-                .body(body)
+        let upload = crate::http::FileUpload {
+            path: &path,
+            name: digest,
+            size,
+        };
+        self.send_file(&url, reference, &upload)
+            .map_err(|e| Self::failed(subject, &format!("uploading {digest}"), e))
+    }
+
+    /// PUTs a blob's file as [`Self::send`] sends a request (credentials for the registry's own
+    /// host only, a 401 answered by its challenge), streamed as GitHub assets are
+    /// ([`Http::send_file`]).
+    fn send_file(
+        &self,
+        url: &str,
+        reference: &Reference,
+        upload: &crate::http::FileUpload<'_>,
+    ) -> std::result::Result<(), HttpError> {
+        let http = self.http.as_ref().expect("only called outside dry runs");
+        for _ in 0..3 {
+            // The headers `authorize` would put on a request to `url` (marked sensitive).
+            let request = self
+                .authorize(http.client().request(Method::PUT, url), url, reference)
+                .build()
+                .map_err(|e| HttpError::Transport(e.without_url().to_string()))?;
+            let mut headers = request.headers().clone();
+            headers.insert(
+                "content-type",
+                reqwest::header::HeaderValue::from_static("application/octet-stream"),
+            );
+            match http.send_file(Method::PUT, url, headers, upload, crate::http::MAX_JSON) {
+                Err(HttpError::Status { status: 401, .. }) => {
+                    self.answer_challenge(http, &Method::PUT, url, reference)?
+                }
+                other => return other.map(|_| ()),
+            }
+        }
+        Err(HttpError::Status {
+            status: 401,
+            body: "the registry refused the credentials".into(),
         })
-        .map_err(|e| Self::failed(subject, &format!("uploading {digest}"), e))?;
-        Ok(())
     }
 
     fn put_manifest(
