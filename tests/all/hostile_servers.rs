@@ -449,3 +449,36 @@ fn registry_credentials_and_tokens_go_only_where_they_were_issued() {
         assert!(first.headers.get("authorization").is_none(), "{:?}", first.url);
     }
 }
+
+/// The answer to a streamed asset upload is read with the same caps as every other answer: a
+/// body past 8 MiB is not read into memory, a body that is not an asset is named, and either way
+/// nothing is published.
+#[test]
+fn an_oversized_or_misshapen_answer_to_an_upload_is_named_and_nothing_is_published() {
+    let repo = project("");
+    let huge: &'static str = Box::leak("x".repeat(9 << 20).into_boxed_str());
+    for (body, expected) in [
+        (huge, "the answer is larger than 8192 KiB"),
+        ("<html>", "the upload's answer"),
+    ] {
+        let fake = FakeGitHub::start();
+        fake.inject(
+            Fault::Answer {
+                method: "POST",
+                path: "/assets",
+                status: 201,
+                headers: vec![],
+                body,
+            },
+            10,
+        );
+        let out = release(&repo, &fake, &["--version", "1.0.0"]);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{expected}: {stderr}");
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+        fake.with(|s| {
+            assert!(s.releases.iter().all(|r| r.draft), "nothing published: {:?}", s.log);
+            assert!(s.tags.is_empty(), "no tag: {:?}", s.tags);
+        });
+    }
+}
