@@ -137,7 +137,7 @@ pub struct ReleaseArgs {
         value_name = "SECRET",
         env = "DEPLOY_SECRET",
         hide_env = true,
-        help_heading = "Secrets (also read from the environment)"
+        help_heading = SECRETS
     )]
     pub deploy_secret: Option<String>,
     /// An ASCII-armored OpenPGP secret key: SHA256SUMS.asc is written with it [env: SIGNING_KEY].
@@ -146,7 +146,7 @@ pub struct ReleaseArgs {
         value_name = "ARMORED KEY",
         env = "SIGNING_KEY",
         hide_env = true,
-        help_heading = "Secrets (also read from the environment)"
+        help_heading = SECRETS
     )]
     pub signing_key: Option<String>,
     /// The passphrase of the signing key [env: SIGNING_PASSPHRASE].
@@ -155,10 +155,13 @@ pub struct ReleaseArgs {
         value_name = "PASSPHRASE",
         env = "SIGNING_PASSPHRASE",
         hide_env = true,
-        help_heading = "Secrets (also read from the environment)"
+        help_heading = SECRETS
     )]
     pub signing_passphrase: Option<String>,
 }
+
+/// The help heading of every flag that carries a secret: each is also read from its variable.
+const SECRETS: &str = "Secrets (also read from the environment)";
 
 /// The tokens `release` and `rollback` both take (from the environment by default).
 #[derive(Debug, Args)]
@@ -169,7 +172,7 @@ pub struct CredentialArgs {
         value_name = "TOKEN",
         env = "GITHUB_TOKEN",
         hide_env = true,
-        help_heading = "Secrets (also read from the environment)"
+        help_heading = SECRETS
     )]
     pub github_token: Option<String>,
     /// Token for the npm registry: publish, move dist-tags, deprecate [env: NPM_TOKEN].
@@ -178,7 +181,7 @@ pub struct CredentialArgs {
         value_name = "TOKEN",
         env = "NPM_TOKEN",
         hide_env = true,
-        help_heading = "Secrets (also read from the environment)"
+        help_heading = SECRETS
     )]
     pub npm_token: Option<String>,
     /// User for the container registry [env: REGISTRY_USERNAME].
@@ -187,7 +190,7 @@ pub struct CredentialArgs {
         value_name = "USER",
         env = "REGISTRY_USERNAME",
         hide_env = true,
-        help_heading = "Secrets (also read from the environment)"
+        help_heading = SECRETS
     )]
     pub registry_username: Option<String>,
     /// Password or token for the container registry [env: REGISTRY_PASSWORD].
@@ -196,7 +199,7 @@ pub struct CredentialArgs {
         value_name = "PASSWORD",
         env = "REGISTRY_PASSWORD",
         hide_env = true,
-        help_heading = "Secrets (also read from the environment)"
+        help_heading = SECRETS
     )]
     pub registry_password: Option<String>,
     /// A Slack incoming-webhook URL to notify [env: SLACK_WEBHOOK].
@@ -205,7 +208,7 @@ pub struct CredentialArgs {
         value_name = "URL",
         env = "SLACK_WEBHOOK",
         hide_env = true,
-        help_heading = "Secrets (also read from the environment)"
+        help_heading = SECRETS
     )]
     pub slack_webhook: Option<String>,
 }

@@ -131,17 +131,28 @@ fn check_file(dist: &Path, artifact: &BuiltArtifact, refuse: &dyn Fn(String) -> 
             file.display()
         )));
     }
-    let digest = checksum::sha256_file(&file)?;
+    // The checksums file is needed whole: read it once and hash what was read.
+    let (digest, bytes) = if artifact.kind == "checksums" {
+        let bytes = std::fs::read(&file).map_err(|source| Error::ReadFile {
+            path: file.clone(),
+            source,
+        })?;
+        let digest = checksum::FileDigest {
+            path: file.clone(),
+            sha256: checksum::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+            size: bytes.len() as u64,
+        };
+        (digest, bytes)
+    } else {
+        (checksum::sha256_file(&file)?, Vec::new())
+    };
     if (digest.sha256.as_str(), digest.size) != (artifact.sha256.as_str(), artifact.size) {
         return Err(refuse(format!(
             "records {} with sha256 {} ({} bytes), but the file has sha256 {} ({} bytes); the download is damaged or was changed — build again",
             artifact.name, artifact.sha256, artifact.size, digest.sha256, digest.size
         )));
     }
-    if artifact.kind == "checksums" {
-        return std::fs::read(&file).map_err(|source| Error::ReadFile { path: file, source });
-    }
-    Ok(Vec::new())
+    Ok(bytes)
 }
 
 /// Checks that the layout publishing will push holds the image the manifest records, and that no

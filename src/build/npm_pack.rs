@@ -252,7 +252,11 @@ pub fn tarball_name(name: &str, version: &str) -> String {
 
 /// The package's `name` from its package.json, checked as npm checks it.
 pub fn package_name(dir: &Path) -> Result<String> {
-    let (_, manifest) = read_manifest(dir)?;
+    name_in(&read_manifest(dir)?.1, dir)
+}
+
+/// The checked `name` of `manifest`, the package.json in `dir`.
+fn name_in(manifest: &serde_json::Value, dir: &Path) -> Result<String> {
     let name = manifest
         .get("name")
         .and_then(|n| n.as_str())
@@ -270,8 +274,8 @@ pub fn pack(
     out_dir: &Path,
     dependencies: &[crate::workspaces::PublishedDependency],
 ) -> Result<PackedPackage> {
-    let (text, _) = read_manifest(dir)?;
-    let name = package_name(dir)?;
+    let (text, manifest) = read_manifest(dir)?;
+    let name = name_in(&manifest, dir)?;
     let files = file_list(dir)?;
     let mut rewritten = replace_string(&text, &["version"], version).unwrap_or(text);
     for dependency in dependencies.iter().filter(|d| d.published != d.written) {

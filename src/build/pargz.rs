@@ -27,8 +27,8 @@ pub struct ParGz<W: Write> {
     level: u32,
     block: Vec<u8>,
     dictionary: Vec<u8>,
-    crc: crc32fast::Hasher,
-    size: u64,
+    /// The CRC-32 and the length (mod 2^32) of everything written: the gzip trailer.
+    crc: flate2::Crc,
     /// Results, in block order.
     pending: VecDeque<Receiver<io::Result<Vec<u8>>>>,
     jobs: Option<SyncSender<Job>>,
@@ -68,8 +68,7 @@ impl<W: Write> ParGz<W> {
             level,
             block: Vec::with_capacity(BLOCK),
             dictionary: Vec::new(),
-            crc: crc32fast::Hasher::new(),
-            size: 0,
+            crc: flate2::Crc::new(),
             pending: VecDeque::new(),
             jobs,
             workers,
@@ -115,10 +114,8 @@ impl<W: Write> ParGz<W> {
         while !self.pending.is_empty() {
             self.write_next()?;
         }
-        let crc = std::mem::take(&mut self.crc).finalize();
-        let size = self.size as u32;
-        self.out.write_all(&crc.to_le_bytes())?;
-        self.out.write_all(&size.to_le_bytes())?;
+        self.out.write_all(&self.crc.sum().to_le_bytes())?;
+        self.out.write_all(&self.crc.amount().to_le_bytes())?;
         self.jobs = None;
         for worker in self.workers.drain(..) {
             let _ = worker.join();
@@ -136,7 +133,6 @@ impl<W: Write> Write for ParGz<W> {
         let take = room.min(buf.len());
         self.block.extend_from_slice(&buf[..take]);
         self.crc.update(&buf[..take]);
-        self.size += take as u64;
         if self.block.len() == BLOCK {
             self.dispatch(false)?;
         }
