@@ -281,11 +281,7 @@ pub fn run_init(args: &crate::cli::InitArgs, workspace: PathBuf) -> ExitStatus {
 /// there is one.
 pub fn run_check(args: &crate::cli::CheckArgs, workspace: PathBuf, env: &Env, json: bool) -> ExitStatus {
     let environment: Vec<(String, String)> = env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let config_env = tamma_release::config::Config::load(&workspace, args.config.as_deref())
-        .map(|(c, _)| c.release.pass_env)
-        .unwrap_or_default();
-    let commands = tamma_release::build::command::CommandEnv::new(&environment, &config_env);
-    let report = tamma_release::check::run(&workspace, args.config.as_deref(), &commands, false);
+    let report = tamma_release::check::run(&workspace, args.config.as_deref(), &environment, false);
     if json {
         println!(
             "{}",

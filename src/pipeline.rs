@@ -102,20 +102,26 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
     }
     if command == Command::Validate {
         progress.stage_started(Stage::Validate);
-        let validated = validate_stage(request, &config, &mut report);
+        let unwritten = match request.dry_run && request.stages.contains(&Stage::Prepare) {
+            true => plan_edits(request, &config, &report),
+            false => Ok(Vec::new()),
+        };
+        let validated = unwritten.and_then(|edits| validate_stage(request, &config, &mut report, &edits));
         progress.stage_finished(Stage::Validate);
         validated?;
         return Ok(report);
     }
+    // In a dry run, the edits prepare would have written: the gates see them as a real run would.
+    let mut unwritten = Vec::new();
     if request.stages.contains(&Stage::Prepare) {
         progress.stage_started(Stage::Prepare);
         let prepared = prepare(request, &config, &mut report);
         progress.stage_finished(Stage::Prepare);
-        prepared?;
+        unwritten = prepared?;
     }
     if request.stages.contains(&Stage::Validate) {
         progress.stage_started(Stage::Validate);
-        let validated = validate_stage(request, &config, &mut report);
+        let validated = validate_stage(request, &config, &mut report, &unwritten);
         progress.stage_finished(Stage::Validate);
         validated?;
     }
@@ -162,14 +168,20 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
     Ok(report)
 }
 
-/// Writes the version files (or, in a dry run, records what would change).
-fn prepare(request: &ReleaseRequest, config: &Config, report: &mut RunReport) -> Result<()> {
+/// The edits to the version files and the changelog that the plan calls for.
+fn plan_edits(request: &ReleaseRequest, config: &Config, report: &RunReport) -> Result<Vec<prepare::FileEdit>> {
     let plan = &report.plan;
-    let edits = prepare::plan_edits(&request.workspace, &config.version, &plan.version, &plan.changelog)?;
+    prepare::plan_edits(&request.workspace, &config.version, &plan.version, &plan.changelog)
+}
+
+/// Writes the version files (or, in a dry run, records what would change). Returns the edits a
+/// dry run did not write.
+fn prepare(request: &ReleaseRequest, config: &Config, report: &mut RunReport) -> Result<Vec<prepare::FileEdit>> {
+    let edits = plan_edits(request, config, report)?;
     if !request.dry_run {
         prepare::apply(&request.workspace, &edits)?;
     }
-    for edit in edits {
+    for edit in &edits {
         report.prepared.push(edit.path.clone());
         tracing::info!("update {}: {}", edit.path.display(), edit.what);
         report.steps.push(StepRecord {
@@ -178,7 +190,7 @@ fn prepare(request: &ReleaseRequest, config: &Config, report: &mut RunReport) ->
             dry_run: request.dry_run,
         });
     }
-    Ok(())
+    Ok(if request.dry_run { edits } else { Vec::new() })
 }
 
 /// Builds the artifacts into dist/ (or, in a dry run, checks their inputs).
@@ -217,7 +229,12 @@ pub fn command_env(request: &ReleaseRequest, config: &Config) -> build::command:
 }
 
 /// Evaluates the gates (also in a dry run) and records the metrics in the plan.
-fn validate_stage(request: &ReleaseRequest, config: &Config, report: &mut RunReport) -> Result<()> {
+fn validate_stage(
+    request: &ReleaseRequest,
+    config: &Config,
+    report: &mut RunReport,
+    unwritten: &[prepare::FileEdit],
+) -> Result<()> {
     let gates = &config.validate;
     if gates.tests.is_empty() && gates.audit.is_empty() && gates.bench.is_none() && gates.docs.is_none() {
         return Ok(());
@@ -232,15 +249,10 @@ fn validate_stage(request: &ReleaseRequest, config: &Config, report: &mut RunRep
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     // A dry run wrote no prepare edits; the gates see them as the real run would.
-    let prepared = if request.dry_run && request.stages.contains(&Stage::Prepare) {
-        let plan = &report.plan;
-        prepare::plan_edits(&request.workspace, &config.version, &plan.version, &plan.changelog)?
-            .into_iter()
-            .map(|edit| (edit.path, edit.new_text))
-            .collect()
-    } else {
-        Default::default()
-    };
+    let prepared = unwritten
+        .iter()
+        .map(|edit| (edit.path.clone(), edit.new_text.clone()))
+        .collect();
     let validation = crate::validate::run(
         &request.workspace,
         config,

@@ -181,6 +181,9 @@ impl RunReport {
     /// `gh attestation verify` for each published download (the files `SHA256SUMS` lists, which
     /// the provenance recipe attests) and each pushed image, when the workflow attests them.
     fn provenance_checks(&self) -> String {
+        if !self.attested || self.dry_run {
+            return String::new();
+        }
         let published = self.release.as_ref().map(|r| r.assets.as_slice()).unwrap_or_default();
         let listed: Vec<&str> = match &self.build {
             Some(build) => build
@@ -207,7 +210,7 @@ impl RunReport {
                 )
             })
             .collect();
-        if !self.attested || self.dry_run || (files.is_empty() && images.is_empty()) {
+        if files.is_empty() && images.is_empty() {
             return String::new();
         }
         let repository = self.plan.repository.as_deref().unwrap_or("OWNER/REPO");
@@ -326,9 +329,9 @@ impl RunReport {
         let publishes = self.dry_run || self.release.is_some() || self.command != Command::Release;
         if publishes {
             head.push_str("\n### Targets\n\n");
-        }
-        for target in plan.targets.iter().filter(|_| publishes) {
-            head.push_str(&format!("- **{}**: {}\n", target.name, target.description));
+            for target in &plan.targets {
+                head.push_str(&format!("- **{}**: {}\n", target.name, target.description));
+            }
         }
         if !self.steps.is_empty() {
             // A long list of steps is folded: the maintainer opens it when they need it.
@@ -435,8 +438,6 @@ fn table_cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-/// Joins head + open + notes + close, cutting the notes (then the head) so the whole stays within
-/// [`SUMMARY_LIMIT`] and saying so.
 /// How many steps the summary shows before it folds them into a `<details>` block.
 const STEPS_SHOWN_OPEN: usize = 12;
 
@@ -461,6 +462,8 @@ fn nested_headings(notes: &str) -> String {
     out
 }
 
+/// Joins head + open + notes + close, cutting the notes (then the head) so the whole stays within
+/// [`SUMMARY_LIMIT`] and saying so.
 fn fit(head: String, open: &str, notes: &str, close: &str) -> String {
     const CUT: &str = "\n\n> **Cut here:** GitHub shows at most 1 MiB of summary; the full notes are on the release and in the `changelog` output.\n";
     let whole = head.len() + open.len() + notes.len() + close.len();

@@ -60,7 +60,12 @@ pub struct CheckReport {
 
 /// Checks the repository at `workspace` with the config at `config_path` (default path when
 /// `None`); `env` is what commands would run with.
-pub fn run(workspace: &Path, config_path: Option<&Path>, env: &CommandEnv, in_action: bool) -> CheckReport {
+pub fn run(
+    workspace: &Path,
+    config_path: Option<&Path>,
+    environment: &[(String, String)],
+    in_action: bool,
+) -> CheckReport {
     let mut report = CheckReport::default();
     let config = match Config::load(workspace, config_path) {
         Ok((config, _)) => config,
@@ -72,13 +77,15 @@ pub fn run(workspace: &Path, config_path: Option<&Path>, env: &CommandEnv, in_ac
     if let Err(error) = crate::plan::open_repository(workspace) {
         report.findings.push(Finding::from_error(&error));
     }
+    // Commands run with the environment less the release's secrets, as a release runs them.
+    let env = CommandEnv::new(environment, &config.release.pass_env);
     report.artifacts = config.artifacts.len();
     for artifact in &config.artifacts {
         if let Some(finding) = missing_inputs(workspace, artifact) {
             report.findings.push(finding);
         }
     }
-    for error in crate::build::programs::missing(&config, &Stage::ALL, env, in_action) {
+    for error in crate::build::programs::missing(&config, &Stage::ALL, &env, in_action) {
         report.findings.push(Finding::from_error(&error));
     }
     let (found, read) = workflows::check(workspace, &config);

@@ -376,11 +376,25 @@ impl OciTarget {
         idempotent: bool,
         decorate: &dyn Fn(RequestBuilder) -> RequestBuilder,
     ) -> std::result::Result<reqwest::blocking::Response, HttpError> {
+        self.with_challenge(&method, url, reference, |http| {
+            let build = || decorate(self.authorize(http.client().request(method.clone(), url), url, reference));
+            http.send(method.clone(), idempotent, &build)
+        })
+    }
+
+    /// Runs `attempt` (a request to `url`), answering a 401 with the registry's challenge and
+    /// trying again, three times at most.
+    fn with_challenge<T>(
+        &self,
+        method: &Method,
+        url: &str,
+        reference: &Reference,
+        mut attempt: impl FnMut(&Http) -> std::result::Result<T, HttpError>,
+    ) -> std::result::Result<T, HttpError> {
         let http = self.http.as_ref().expect("only called outside dry runs");
         for _ in 0..3 {
-            let build = || decorate(self.authorize(http.client().request(method.clone(), url), url, reference));
-            match http.send(method.clone(), idempotent, &build) {
-                Err(HttpError::Status { status: 401, .. }) => self.answer_challenge(http, &method, url, reference)?,
+            match attempt(http) {
+                Err(HttpError::Status { status: 401, .. }) => self.answer_challenge(http, method, url, reference)?,
                 other => return other,
             }
         }
@@ -458,8 +472,7 @@ impl OciTarget {
         reference: &Reference,
         upload: &crate::http::FileUpload<'_>,
     ) -> std::result::Result<(), HttpError> {
-        let http = self.http.as_ref().expect("only called outside dry runs");
-        for _ in 0..3 {
+        self.with_challenge(&Method::PUT, url, reference, |http| {
             // The headers `authorize` would put on a request to `url` (marked sensitive).
             let request = self
                 .authorize(http.client().request(Method::PUT, url), url, reference)
@@ -470,16 +483,8 @@ impl OciTarget {
                 "content-type",
                 reqwest::header::HeaderValue::from_static("application/octet-stream"),
             );
-            match http.send_file(Method::PUT, url, headers, upload, crate::http::MAX_JSON) {
-                Err(HttpError::Status { status: 401, .. }) => {
-                    self.answer_challenge(http, &Method::PUT, url, reference)?
-                }
-                other => return other.map(|_| ()),
-            }
-        }
-        Err(HttpError::Status {
-            status: 401,
-            body: "the registry refused the credentials".into(),
+            http.send_file(Method::PUT, url, headers, upload, crate::http::MAX_JSON)
+                .map(|_| ())
         })
     }
 
