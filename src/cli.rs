@@ -98,6 +98,10 @@ pub struct CommonArgs {
     /// The prerelease channel for --bump, e.g. alpha, beta, rc.
     #[arg(long, value_name = "ID", requires = "bump")]
     pub preid: Option<String>,
+    /// With `[release] mode = "independent"`: only this workspace package (by package name) and
+    /// the packages that must follow it; --version is then its version.
+    #[arg(long, value_name = "NAME")]
+    pub package: Option<String>,
     /// Also write the Markdown summary to FILE.
     #[arg(long, value_name = "FILE")]
     pub summary_file: Option<PathBuf>,
@@ -216,10 +220,15 @@ pub struct CredentialArgs {
 /// `rollback` flags.
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
-    /// The version to roll back (without the tag prefix) [default: the highest stable release,
-    /// so running it twice rolls back one release; prereleases need their version].
+    /// The version to roll back (without the tag prefix), or its whole tag [default: the highest
+    /// stable release, so running it twice rolls back one release; prereleases need their
+    /// version].
     #[arg(long, value_name = "X.Y.Z")]
     pub version: Option<String>,
+    /// With `[release] mode = "independent"`: the package whose --version is rolled back; every
+    /// package released in the same run is rolled back with it.
+    #[arg(long, value_name = "NAME")]
+    pub package: Option<String>,
     /// Only read, and print exactly what would change.
     #[arg(long)]
     pub dry_run: bool,
@@ -294,6 +303,10 @@ pub struct VersionArgs {
     /// The prerelease channel, e.g. alpha, beta, rc.
     #[arg(long, value_name = "ID")]
     pub preid: Option<String>,
+    /// With `[release] mode = "independent"`: the package whose next version is printed (what a
+    /// release would give it, following the packages it depends on).
+    #[arg(long, value_name = "NAME")]
+    pub package: Option<String>,
     /// Config file, relative to the repository [default: .github/tamma-release.toml, optional].
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -320,6 +333,10 @@ pub struct ChangelogArgs {
     /// Every release in the history, one section each, newest first.
     #[arg(long, conflicts_with = "from")]
     pub all: bool,
+    /// With `[release] mode = "independent"`: the package whose changelog it is (its tags, and
+    /// only the commits that touch its folder).
+    #[arg(long, value_name = "NAME")]
+    pub package: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ChangelogFormat::Markdown)]
     pub format: ChangelogFormat,

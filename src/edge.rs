@@ -189,6 +189,7 @@ pub fn run_version(args: &VersionArgs, workspace: PathBuf, json: bool) -> ExitSt
         current: args.current.clone(),
         bump: Some(args.bump.clone()),
         preid: args.preid.clone(),
+        package: args.package.clone(),
     };
     let sinks = Sinks {
         json,
@@ -317,6 +318,7 @@ pub fn run_changelog(args: &ChangelogArgs, workspace: PathBuf, env: &Env, json: 
         from: args.from.clone(),
         to: args.to.clone(),
         all: args.all,
+        package: args.package.clone(),
         ci: action::ci_context(env),
     };
     let json = json || args.format == ChangelogFormat::Json;
@@ -407,6 +409,19 @@ fn print_result(report: &RunReport, sinks: &Sinks) {
     if sinks.json {
         let shown = report.redacted();
         println!("{}", serde_json::to_string_pretty(&shown).expect("a report serializes"));
+        return;
+    }
+    if !report.packages.is_empty() {
+        // Independent mode: each package's release, in the order they were released.
+        for (index, package) in report.packages.iter().enumerate() {
+            if index > 0 {
+                println!("\n---\n");
+            }
+            if let Some(name) = &package.plan.package {
+                println!("package: {name}");
+            }
+            print_result(package, sinks);
+        }
         return;
     }
     let plan = &report.plan;

@@ -16,6 +16,7 @@ pub mod dates;
 pub mod error;
 pub mod http;
 pub mod init;
+pub mod packages;
 pub mod pipeline;
 pub mod plan;
 pub mod prepare;

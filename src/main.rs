@@ -68,6 +68,7 @@ fn common_options(common: &cli::CommonArgs) -> Options {
         bump: common.bump.clone(),
         preid: common.preid.clone(),
         config: common.config.clone(),
+        package: common.package.clone(),
         ..Options::default()
     }
 }
@@ -173,6 +174,7 @@ fn main() -> ExitCode {
                 dry_run: args.dry_run.then_some(true),
                 version: args.version.clone(),
                 config: args.config.clone(),
+                package: args.package.clone(),
                 rollback: true,
                 ..credential_options(&args.credentials)
             };

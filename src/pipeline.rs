@@ -48,7 +48,11 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
     if command == Command::Rollback {
         let (config, _) = Config::load(&request.workspace, request.config_path.as_deref())?;
         progress.stage_started(Stage::Publish);
-        let rolled = crate::txn::rollback::rollback(request, &config, started);
+        let rolled = match crate::packages::independent(&config) {
+            true => crate::packages::rollback::rollback(request, &config, started),
+            false if request.package.is_some() => Err(not_independent()),
+            false => crate::txn::rollback::rollback(request, &config, started),
+        };
         progress.stage_finished(Stage::Publish);
         return rolled;
     }
@@ -66,12 +70,29 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
         let signing =
             build::signing::SigningKey::from_inputs(request.signing_key.as_ref(), request.signing_passphrase.as_ref())?;
         let fingerprint = signing.as_ref().map(build::signing::SigningKey::fingerprint);
+        if request.package.is_some() && !crate::packages::independent(&config) {
+            return Err(not_independent());
+        }
+        if crate::packages::independent(&config) {
+            let planned = crate::packages::run::plan_packages(request, &config, fingerprint.as_deref())?;
+            for (_, plan) in &planned.1 {
+                tracing::info!(
+                    "planned {} {} (tag {}); previous release: {}",
+                    plan.package.as_deref().unwrap_or_default(),
+                    plan.version,
+                    plan.tag,
+                    plan.previous_tag.as_deref().unwrap_or("none")
+                );
+            }
+            return Ok::<_, crate::error::Error>((config, Planned::Packages(planned), signing));
+        }
         let plan = make_plan(&PlanInput {
             workspace: &request.workspace,
             config: &config,
             source: request.version.clone(),
             ci: &request.ci,
             signer: fingerprint.as_deref(),
+            package: None,
         })?;
         tracing::info!(
             "planned {} (tag {}); previous release: {}",
@@ -79,24 +100,24 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
             plan.tag,
             plan.previous_tag.as_deref().unwrap_or("none")
         );
-        Ok::<_, crate::error::Error>((config, plan, signing))
+        Ok::<_, crate::error::Error>((config, Planned::One(Box::new(plan)), signing))
     })();
     progress.stage_finished(Stage::Plan);
-    let (config, plan, signing) = planned?;
-    let mut report = RunReport {
-        command,
-        dry_run: request.dry_run,
-        plan,
-        release: None,
-        build: None,
-        steps: Vec::new(),
-        pointers: Vec::new(),
-        validation: None,
-        npm_packages: Default::default(),
-        rollback: None,
-        prepared: Vec::new(),
-        attested: config.release.attestations,
+    let (config, plan, signing) = match planned? {
+        (config, Planned::One(plan), signing) => (config, *plan, signing),
+        (config, Planned::Packages(planned), signing) => {
+            return crate::packages::run::finish(
+                command,
+                request,
+                &config,
+                planned,
+                signing.as_ref(),
+                progress,
+                started,
+            );
+        }
     };
+    let mut report = RunReport::new(command, request.dry_run, plan, config.release.attestations);
     if command == Command::Plan {
         return Ok(report);
     }
@@ -168,6 +189,19 @@ pub fn run(command: Command, request: &ReleaseRequest, progress: &mut dyn Progre
     Ok(report)
 }
 
+fn not_independent() -> crate::error::Error {
+    crate::error::Error::input(
+        "package",
+        "package names one package of [release] mode = \"independent\"; this config releases everything on one version (mode \"fixed\")",
+    )
+}
+
+/// What the plan stage planned: one release, or (independent mode) one per package.
+enum Planned {
+    One(Box<crate::plan::ReleasePlan>),
+    Packages((crate::packages::RunSet, Vec<(Config, crate::plan::ReleasePlan)>)),
+}
+
 /// The edits to the version files and the changelog that the plan calls for.
 fn plan_edits(request: &ReleaseRequest, config: &Config, report: &RunReport) -> Result<Vec<prepare::FileEdit>> {
     let plan = &report.plan;
@@ -194,7 +228,7 @@ fn prepare(request: &ReleaseRequest, config: &Config, report: &mut RunReport) ->
 }
 
 /// Builds the artifacts into dist/ (or, in a dry run, checks their inputs).
-fn build_stage(
+pub(crate) fn build_stage(
     request: &ReleaseRequest,
     config: &Config,
     signing: Option<&build::signing::SigningKey>,
@@ -229,7 +263,7 @@ pub fn command_env(request: &ReleaseRequest, config: &Config) -> build::command:
 }
 
 /// Evaluates the gates (also in a dry run) and records the metrics in the plan.
-fn validate_stage(
+pub(crate) fn validate_stage(
     request: &ReleaseRequest,
     config: &Config,
     report: &mut RunReport,

@@ -107,6 +107,8 @@ pub struct Options {
     pub slack_webhook: Option<crate::secret::Secret>,
     /// The command is `rollback`: no version means the latest release, and bumps make no sense.
     pub rollback: bool,
+    /// `--package` / `package`: in independent mode, the one package (and its dependents).
+    pub package: Option<String>,
 }
 
 impl Options {
@@ -130,6 +132,7 @@ impl Options {
             signing_passphrase: self.signing_passphrase.or(lower.signing_passphrase),
             slack_webhook: self.slack_webhook.or(lower.slack_webhook),
             rollback: self.rollback || lower.rollback,
+            package: self.package.or(lower.package),
         }
     }
 }
@@ -167,6 +170,8 @@ pub struct ReleaseRequest {
     pub signing_passphrase: Option<crate::secret::Secret>,
     /// The Slack incoming webhook (a secret: its URL is the credential).
     pub slack_webhook: Option<crate::secret::Secret>,
+    /// Independent mode: release only this package (and what follows it).
+    pub package: Option<String>,
 }
 
 /// Facts about the machine the edge reads from the environment for the library.
@@ -248,6 +253,8 @@ impl ReleaseRequest {
             (Some(_), Some(_), _) => {
                 return Err(Error::input("bump", "give either version or bump, not both"));
             }
+            // A rollback also takes a whole tag (`@acme/api@1.2.0`, `cli-v1.2.0`): the package's.
+            (Some(text), None, _) if options.rollback && is_tag(&text) => VersionSource::PushedTag(text),
             (Some(text), None, _) => VersionSource::Explicit(parse_version("version", &text)?),
             (None, Some(_), Some(tag)) => {
                 return Err(Error::input(
@@ -311,8 +318,17 @@ impl ReleaseRequest {
             signing_key: options.signing_key,
             signing_passphrase: options.signing_passphrase,
             slack_webhook: options.slack_webhook,
+            package: given(&options.package),
         })
     }
+}
+
+/// Whether `text` is a tag with a prefix rather than a version: something, then a semver.
+fn is_tag(text: &str) -> bool {
+    semver::Version::parse(text.trim_start_matches('v')).is_err()
+        && text
+            .char_indices()
+            .any(|(i, _)| i > 0 && semver::Version::parse(&text[i..]).is_ok())
 }
 
 #[cfg(test)]

@@ -98,6 +98,7 @@ pub fn read(env: &Env, event: &EventPayload) -> Result<ActionInputs> {
             version: value("version"),
             bump: value("bump"),
             preid: value("preid"),
+            package: value("package"),
             partial: None,
             merge: value("merge").map(|text| merge_dirs(&text)),
             github_token: action_input(env, "github-token").and_then(Secret::new),

@@ -107,6 +107,12 @@ pub const INPUTS: &[InputSpec] = &[
         secret: false,
     },
     InputSpec {
+        name: "package",
+        description: "With `[release] mode = \"independent\"`: release only this workspace package (by package name) and the packages that must follow it; `version` is then its version. For `rollback`: the package whose `version` is rolled back, with every package released in the same run. Empty means every package with releasable changes.",
+        default: "",
+        secret: false,
+    },
+    InputSpec {
         name: "config",
         description: "Path of the config file, relative to the repository root. Empty means `.github/tamma-release.toml`, which may be absent (then the defaults apply).",
         default: "",
@@ -167,6 +173,10 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "npm-packages",
         description: "JSON object: package name → `{version, dist-tag}` for every npm package released; `{}` when none.",
+    },
+    OutputSpec {
+        name: "releases",
+        description: "JSON array, one object per release this run made (one per package in independent mode, else one): `{package, version, tag, previous-version, prerelease, released, release-url}`; `[]` when none. With several packages, `version`, `tag` and the other single-release outputs are empty: read this one.",
     },
     OutputSpec {
         name: "images",

@@ -415,8 +415,7 @@ fn build_one(request: &BuildRequest<'_>, artifact: &ArtifactConfig, dist: &Path)
         ArtifactKind::Npm => {
             let path = required(artifact, &artifact.path, "path")?;
             let dir = files::inside(root, &key(&name), path)?;
-            let dependencies =
-                npm_pack::workspace_dependencies(root, request.config, Path::new(path), &request.plan.version)?;
+            let dependencies = npm_pack::workspace_dependencies(root, request.config, Path::new(path), request.plan)?;
             let rewritten = dependencies.iter().filter(|d| d.published != d.written).count();
             let rewritten = match rewritten {
                 0 => String::new(),

@@ -219,13 +219,15 @@ pub fn check_package_name(name: &str, manifest: &Path) -> Result<()> {
 }
 
 /// The dependencies of the npm artifact at `package` (relative to `root`) as they are published:
-/// a sibling released by this config gets `version`, any other its package.json's version.
+/// in independent mode a sibling gets its version in the run (`plan.workspace_versions`); else a
+/// sibling released by this config gets the plan's version, any other its package.json's.
 pub fn workspace_dependencies(
     root: &Path,
     config: &crate::config::Config,
     package: &Path,
-    version: &str,
+    plan: &crate::plan::ReleasePlan,
 ) -> Result<Vec<crate::workspaces::PublishedDependency>> {
+    let version = plan.version.as_str();
     let workspace = crate::workspaces::Workspace::containing(root, package)?;
     let released: Vec<String> = config
         .artifacts
@@ -236,7 +238,9 @@ pub fn workspace_dependencies(
         .filter_map(|(_, manifest)| manifest["name"].as_str().map(str::to_string))
         .collect();
     let version_of = |member: &crate::workspaces::Member| {
-        if released.contains(&member.name) {
+        if let Some(in_run) = plan.workspace_versions.get(&member.name) {
+            Some(in_run.clone())
+        } else if released.contains(&member.name) {
             Some(version.to_string())
         } else {
             member.version.clone()

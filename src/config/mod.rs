@@ -13,10 +13,12 @@ use crate::error::{Error, FileLocation, Result};
 
 mod artifact;
 mod deploy;
+mod independent;
 mod validate;
 
 pub use artifact::{ArtifactConfig, ArtifactKind, RESERVED_NAMES, asset_name_problem, github_keeps_name};
 pub use deploy::{DeployConfig, DocsDeploy, NotifyConfig, SmokeCheck, StagingDeploy};
+pub use independent::{DEFAULT_PACKAGE_TAG, package_tag_prefix};
 pub use validate::{AuditFormat, AuditGate, BenchGate, DocsGate, IgnoredAdvisory, MetricLimit, ValidateConfig};
 
 /// Where the config is looked for when no path is given.
@@ -287,6 +289,39 @@ pub struct ReleaseConfig {
     /// then tell users how to check them with `gh attestation verify`.
     #[serde(default)]
     pub attestations: bool,
+    /// `fixed` (the default): every artifact shares one version and one tag. `independent`: each
+    /// workspace package an npm artifact publishes is released on its own version and tag, from
+    /// the commits that touch its folder; its dependents follow (see `dependents-bump`).
+    #[serde(default)]
+    pub mode: ReleaseMode,
+    /// In independent mode, each package's tag: `{name}` is the package name, `{version}` ends it
+    /// [default: "{name}@{version}", as changesets tags].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_tag: Option<String>,
+    /// In independent mode, a package's own tag template instead of `package-tag`, by package
+    /// name, e.g. { "@acme/cli" = "cli-v{version}" }.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub package_tags: std::collections::BTreeMap<String, String>,
+    /// In independent mode, the least a package is bumped when a package it depends on is
+    /// released (by `workspace:`, or by a range the new version leaves): patch (the default, as
+    /// changesets), minor or major.
+    #[serde(default = "default_dependents_bump")]
+    pub dependents_bump: BumpLevel,
+}
+
+/// `[release] mode`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReleaseMode {
+    /// One version and one tag for everything the release ships.
+    #[default]
+    Fixed,
+    /// One version and one tag per workspace package.
+    Independent,
+}
+
+fn default_dependents_bump() -> BumpLevel {
+    BumpLevel::Patch
 }
 
 impl Default for ReleaseConfig {
@@ -303,6 +338,10 @@ impl Default for ReleaseConfig {
             bump: None,
             pass_env: Vec::new(),
             attestations: false,
+            mode: ReleaseMode::Fixed,
+            package_tag: None,
+            package_tags: Default::default(),
+            dependents_bump: default_dependents_bump(),
         }
     }
 }
@@ -547,7 +586,7 @@ impl Config {
                 ));
             }
         }
-        Ok(())
+        independent::check(self).map_err(|(key, message)| at_key(key, message))
     }
 
     /// The JSON Schema of the config file, as committed in `schema/tamma-release.schema.json`.

@@ -193,7 +193,64 @@ impl GitRepo {
 
     /// Commits reachable from `to` but not from `from`, newest first.
     pub fn commits_between(&self, from: Option<ObjectId>, to: ObjectId) -> Result<Vec<CommitInfo>> {
-        self.walk(to, from)?.map(|id| self.commit(id?)).collect()
+        self.commits_touching(from, to, None)
+    }
+
+    /// Commits reachable from `to` but not from `from` that change something under `dir` (see
+    /// [`GitRepo::touches`]), newest first; every one when `dir` is `None`.
+    pub fn commits_touching(
+        &self,
+        from: Option<ObjectId>,
+        to: ObjectId,
+        dir: Option<&Path>,
+    ) -> Result<Vec<CommitInfo>> {
+        let mut out = Vec::new();
+        for id in self.walk(to, from)? {
+            let id = id?;
+            let keep = match dir {
+                Some(dir) => self.touches(id, dir)?,
+                None => true,
+            };
+            if keep {
+                out.push(self.commit(id)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether `id` changed anything under `dir` (relative to the repository root; empty for the
+    /// whole tree): what is there differs from every parent's, as `git log -- dir` decides. A merge
+    /// that only brings in a branch's commits does not count; those commits do.
+    pub fn touches(&self, id: ObjectId, dir: &Path) -> Result<bool> {
+        let commit = self
+            .repo
+            .find_commit(id)
+            .map_err(|e| repo_error("cannot read a commit", e))?;
+        let at = |commit: &gix::Commit<'_>| -> Result<Option<ObjectId>> {
+            let tree = commit.tree().map_err(|e| repo_error("cannot read a tree", e))?;
+            if dir.as_os_str().is_empty() {
+                return Ok(Some(tree.id));
+            }
+            let entry = tree
+                .lookup_entry_by_path(dir)
+                .map_err(|e| repo_error(&format!("cannot look up {}", dir.display()), e))?;
+            Ok(entry.map(|e| e.object_id()))
+        };
+        let here = at(&commit)?;
+        let mut parents = commit.parent_ids().peekable();
+        if parents.peek().is_none() {
+            return Ok(here.is_some());
+        }
+        for parent in parents {
+            let parent = parent
+                .object()
+                .map_err(|e| repo_error("cannot read a commit", e))?
+                .into_commit();
+            if at(&parent)? == here {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Reads one commit.

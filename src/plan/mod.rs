@@ -61,6 +61,35 @@ pub struct ReleasePlan {
     /// Benchmark metrics measured for this release (the next release compares against them).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub metrics: std::collections::BTreeMap<String, f64>,
+    /// Independent mode: the workspace package this release is of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// Independent mode: every workspace package's version in this run (the one it releases, else
+    /// its current one), which `workspace:` ranges become when packed.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub workspace_versions: std::collections::BTreeMap<String, String>,
+    /// Independent mode: the tags released in the same run (this one included), in dependency
+    /// order — what a rollback of any of them puts back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub released_with: Vec<String>,
+    /// Independent mode: the packages released in the same run that this one follows (it
+    /// depends on them), empty when it is released for its own commits only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub follows: Vec<String>,
+}
+
+/// Independent mode: the package a plan is of, and the run it is part of.
+pub struct PackageScope<'a> {
+    /// The package name.
+    pub name: &'a str,
+    /// Its folder, relative to the repository root: only commits that touch it are its notes.
+    pub dir: &'a Path,
+    /// Every package's version in the run.
+    pub versions: &'a std::collections::BTreeMap<String, String>,
+    /// The tags released in the run.
+    pub released_with: &'a [String],
+    /// The packages released in the run that it follows.
+    pub follows: &'a [String],
 }
 
 /// One artifact in a plan.
@@ -116,6 +145,8 @@ pub struct PlanInput<'a> {
     pub ci: &'a CiContext,
     /// The fingerprint of the key that signs `SHA256SUMS`, when the release signs it.
     pub signer: Option<&'a str>,
+    /// Independent mode: the package released.
+    pub package: Option<&'a PackageScope<'a>>,
 }
 
 /// Opens the repository for planning: refuses shallow clones, whose missing history would give
@@ -184,6 +215,7 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
                 prefix,
                 rules: &rules,
                 prerelease_start: config.version.prerelease_start,
+                path: None,
             };
             let v = next_version(&repo, head, &request)?;
             let tag = version::tag_for(prefix, &v);
@@ -259,7 +291,7 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
     } else {
         repo.highest_reachable(prefix, head, |t| t.name != tag && t.version.pre.is_empty())?
     };
-    let commits = repo.commits_between(previous.as_ref().map(|p| p.commit), head)?;
+    let commits = repo.commits_touching(previous.as_ref().map(|p| p.commit), head, input.package.map(|p| p.dir))?;
     let commit_time = repo.commit(head)?.time;
     let url = repository_url(&repo, input.ci);
     let section = changelog::Section {
@@ -269,7 +301,14 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
         time: Some(commit_time),
         commits: commits.iter().map(changelog::Entry::new).collect(),
     };
-    let changelog_md = changelog::markdown_section(&section, &rules, url.as_deref());
+    let mut changelog_md = changelog::markdown_section(&section, &rules, url.as_deref());
+    if let Some(package) = input.package.filter(|p| !p.follows.is_empty()) {
+        // A package released only because it follows others: its change is its dependencies.
+        if let Some(stripped) = changelog_md.strip_suffix("\nNo user-facing changes.\n") {
+            changelog_md = stripped.to_string();
+        }
+        changelog_md.push_str(&dependencies_section(package));
+    }
     let version_text = version.to_string();
     let install = notes::install_section(
         input.workspace,
@@ -335,5 +374,19 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
         artifacts,
         targets,
         metrics: Default::default(),
+        package: input.package.map(|p| p.name.to_string()),
+        workspace_versions: input.package.map(|p| p.versions.clone()).unwrap_or_default(),
+        released_with: input.package.map(|p| p.released_with.to_vec()).unwrap_or_default(),
+        follows: input.package.map(|p| p.follows.to_vec()).unwrap_or_default(),
     })
+}
+
+/// The changelog lines of a package that follows packages released with it.
+fn dependencies_section(package: &PackageScope<'_>) -> String {
+    let mut out = String::from("\n### Dependencies\n\n");
+    for name in package.follows {
+        let version = package.versions.get(name).map_or("", String::as_str);
+        out.push_str(&format!("- `{name}` is now {version}\n"));
+    }
+    out
 }

@@ -30,6 +30,8 @@ pub struct NextRequest<'a> {
     pub rules: &'a Rules,
     /// Where a new prerelease counter starts (`[version] prerelease-start`: 0 or 1).
     pub prerelease_start: u64,
+    /// Only commits that change something in this folder count (a package of a monorepo).
+    pub path: Option<&'a std::path::Path>,
 }
 
 /// The next version after the current release reachable from `head`.
@@ -42,7 +44,7 @@ pub fn next_version(repo: &GitRepo, head: ObjectId, request: &NextRequest<'_>) -
     };
     let candidate = match request.bump {
         Bump::Auto => {
-            let since = entries(repo, current_tag.as_ref().map(|t| t.commit), head)?;
+            let since = entries(repo, current_tag.as_ref().map(|t| t.commit), head, request.path)?;
             auto(repo, head, request, &current, &since)?
         }
         bump => apply_from(&current, bump, request.preid, request.prerelease_start)?,
@@ -118,8 +120,17 @@ fn first_release(request: &NextRequest<'_>) -> Result<Version> {
     Ok(version)
 }
 
-fn entries(repo: &GitRepo, from: Option<ObjectId>, head: ObjectId) -> Result<Vec<Entry>> {
-    Ok(repo.commits_between(from, head)?.iter().map(Entry::new).collect())
+fn entries(
+    repo: &GitRepo,
+    from: Option<ObjectId>,
+    head: ObjectId,
+    path: Option<&std::path::Path>,
+) -> Result<Vec<Entry>> {
+    Ok(repo
+        .commits_touching(from, head, path)?
+        .iter()
+        .map(Entry::new)
+        .collect())
 }
 
 fn kind_for(level: BumpLevel, pre: bool) -> BumpKind {
@@ -177,7 +188,7 @@ fn auto(
             None => Ok(base),
         };
     };
-    let since_stable = entries(repo, Some(stable.commit), head)?;
+    let since_stable = entries(repo, Some(stable.commit), head, request.path)?;
     let level = level_of(&since_stable, request.rules, stable.version.major == 0)
         .unwrap_or(BumpLevel::Patch)
         .max(implied(&stable.version, current));

@@ -28,6 +28,8 @@ pub struct VersionQuery {
     pub bump: Option<String>,
     /// `--preid`.
     pub preid: Option<String>,
+    /// `--package`: in independent mode, the package whose version is asked for.
+    pub package: Option<String>,
 }
 
 /// The next version.
@@ -50,6 +52,33 @@ pub fn next(query: &VersionQuery) -> Result<Version> {
     if let (Some(current), true) = (&current, bump != Bump::Auto) {
         return next_without_history(current, bump, preid, start);
     }
+    let line = package_line(&query.workspace, &config, query.package.as_deref())?;
+    if let (Some(line), None) = (&line, &current) {
+        // What a release would give the package: with auto, every package's commits count (it
+        // may follow another); a bump kind applies to it alone.
+        let source = crate::plan::VersionSource::Bump {
+            bump,
+            preid: preid.map(str::to_string),
+        };
+        let only = (bump != Bump::Auto).then_some(line.name.as_str());
+        let set = crate::packages::plan_set(
+            &query.workspace,
+            &config,
+            &crate::packages::SetRequest { source: &source, only },
+        )?;
+        return set
+            .releases
+            .into_iter()
+            .find(|r| r.package.name == line.name)
+            .map(|r| r.version)
+            .ok_or_else(|| {
+                Error::NothingToRelease(format!(
+                    "nothing to release for {}: no feat, fix, perf or breaking commit in {} since its last release, and no package it depends on is released",
+                    line.name,
+                    line.dir.display()
+                ))
+            });
+    }
     let repo = open_repository(&query.workspace)?;
     let head = repo.head_commit()?;
     let rules = Rules::from_config(&config.commits);
@@ -59,11 +88,42 @@ pub fn next(query: &VersionQuery) -> Result<Version> {
         preid,
         current,
         initial: &initial,
-        prefix: &config.release.tag_prefix,
+        prefix: line.as_ref().map_or(&config.release.tag_prefix, |l| &l.prefix),
         rules: &rules,
         prerelease_start: start,
+        path: line.as_ref().map(|l| l.dir.as_path()),
     };
     next_version(&repo, head, &request)
+}
+
+/// In independent mode, the version line of the package asked for (`None` in fixed mode); an
+/// error when it is missing, unknown, or given in fixed mode.
+fn package_line(
+    workspace: &std::path::Path,
+    config: &Config,
+    package: Option<&str>,
+) -> Result<Option<crate::packages::Package>> {
+    let independent = crate::packages::independent(config);
+    match (package, independent) {
+        (None, false) => Ok(None),
+        (Some(_), false) => Err(Error::input(
+            "package",
+            "--package names one package of [release] mode = \"independent\"; this config releases everything on one version (mode \"fixed\")",
+        )),
+        (name, true) => {
+            let packages = crate::packages::packages(workspace, config)?;
+            let Some(name) = name else {
+                return Err(Error::input(
+                    "package",
+                    format!(
+                        "[release] mode is \"independent\", so every package has its own version and changelog: name one with --package ({})",
+                        packages.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            };
+            crate::packages::find(&packages, name).cloned().map(Some)
+        }
+    }
 }
 
 /// Within each run of sections for one version core (`25.0.0-beta.11`, `25.0.0-alpha.7`,
@@ -109,6 +169,8 @@ pub struct ChangelogQuery {
     pub to: Option<String>,
     /// `--all`: every release in the history of `to`, one section each.
     pub all: bool,
+    /// `--package`: in independent mode, the package whose changelog it is.
+    pub package: Option<String>,
     /// Where we run (for links).
     pub ci: CiContext,
 }
@@ -126,7 +188,11 @@ pub struct ChangelogAnswer {
 /// Reads the changelog for a range or for the whole history.
 pub fn changelog(query: &ChangelogQuery) -> Result<ChangelogAnswer> {
     let (config, _) = Config::load(&query.workspace, query.config.as_deref())?;
-    let prefix = config.release.tag_prefix.as_str();
+    let line = package_line(&query.workspace, &config, query.package.as_deref())?;
+    let prefix = line
+        .as_ref()
+        .map_or(config.release.tag_prefix.as_str(), |l| l.prefix.as_str());
+    let dir = line.as_ref().map(|l| l.dir.as_path());
     let repo = open_repository(&query.workspace)?;
     let to = match &query.to {
         Some(spec) => repo.resolve("--to", spec)?,
@@ -171,7 +237,13 @@ pub fn changelog(query: &ChangelogQuery) -> Result<ChangelogAnswer> {
                     sections.push(done);
                 }
             }
-            current.commits.push(Entry::new(&commit));
+            let touched = match dir {
+                Some(dir) => repo.touches(id, dir)?,
+                None => true,
+            };
+            if touched {
+                current.commits.push(Entry::new(&commit));
+            }
         }
         sections.push(current);
         order_channels(&mut sections);
@@ -224,7 +296,7 @@ pub fn changelog(query: &ChangelogQuery) -> Result<ChangelogAnswer> {
             below.map(|t| (t.commit, Some(t.name)))
         }
     };
-    let commits = repo.commits_between(from.as_ref().map(|f| f.0), to)?;
+    let commits = repo.commits_touching(from.as_ref().map(|f| f.0), to, dir)?;
     let section = Section {
         version: at_tag.map(|t| t.version.to_string()),
         tag: at_tag.map(|t| t.name.clone()),

@@ -66,11 +66,8 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
             ),
         ));
     }
-    let plan: ReleasePlan = match download(PLAN_ASSET)? {
-        Some(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| Error::Failed(format!("the {PLAN_ASSET} of {tag} is unreadable: {e}")))?,
-        None => return Err(Error::Failed(format!("{tag} has a journal but no {PLAN_ASSET}"))),
-    };
+    let plan = release_plan(&client, &release, &assets)?
+        .ok_or_else(|| Error::Failed(format!("{tag} has a journal but no {PLAN_ASSET}")))?;
     let http = crate::http::Http::new(crate::targets::github::http_policy(config, &request.ci)?)?;
     let npm_target = npm::NpmTarget::new(Some(http.clone()), request.npm_token.clone());
     let oci_target = oci::OciTarget::new(
@@ -144,6 +141,7 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
             changed,
         }),
         prepared: Vec::new(),
+        packages: Vec::new(),
     };
     if changed {
         tracing::info!(
@@ -171,6 +169,23 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
         )));
     }
     Ok(report)
+}
+
+/// The plan a release was made from (its `release-plan.json` asset), when it has one. What it says
+/// is the word of anyone who can edit the release: callers check what they act on.
+pub fn release_plan(
+    client: &GitHubClient,
+    release: &ApiRelease,
+    assets: &[crate::targets::github::client::ApiAsset],
+) -> Result<Option<ReleasePlan>> {
+    let tag = &release.tag_name;
+    let Some(asset) = assets.iter().find(|a| a.name == PLAN_ASSET) else {
+        return Ok(None);
+    };
+    let bytes = client.download_asset(asset.id)?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| Error::Failed(format!("the {PLAN_ASSET} of {tag} is unreadable: {e}")))
 }
 
 /// The release to roll back: the version asked for, or GitHub's latest.

@@ -98,7 +98,7 @@ pub fn npm_packages(request: &ReleaseRequest, config: &Config, report: &RunRepor
     let mut packages = Vec::new();
     for identity in npm_identities(&request.workspace, config)? {
         let dependencies =
-            build::npm_pack::workspace_dependencies(&request.workspace, config, &identity.dir, &report.plan.version)?;
+            build::npm_pack::workspace_dependencies(&request.workspace, config, &identity.dir, &report.plan)?;
         packages.push(npm::NpmPackage {
             tarball: dist.join(build::npm_pack::tarball_name(&identity.name, &report.plan.version)),
             version: report.plan.version.clone(),

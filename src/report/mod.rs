@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+mod packages;
+
 use crate::pipeline::Command;
 use crate::plan::ReleasePlan;
 use crate::targets::StepRecord;
@@ -43,6 +45,10 @@ pub struct RunReport {
     /// The workflow attests the downloads and images (`[release] attestations`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub attested: bool,
+    /// Independent mode: each package's release, in dependency order (the fields above then
+    /// describe the run as a whole, and `plan` is the first package's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<RunReport>,
 }
 
 /// The outcome of `rollback`.
@@ -58,6 +64,25 @@ pub struct RollbackSummary {
 }
 
 impl RunReport {
+    /// The report of a run that has planned and done nothing else yet.
+    pub fn new(command: Command, dry_run: bool, plan: ReleasePlan, attested: bool) -> RunReport {
+        RunReport {
+            command,
+            dry_run,
+            plan,
+            release: None,
+            build: None,
+            steps: Vec::new(),
+            pointers: Vec::new(),
+            validation: None,
+            npm_packages: Default::default(),
+            rollback: None,
+            prepared: Vec::new(),
+            attested,
+            packages: Vec::new(),
+        }
+    }
+
     /// The report as it may be shown: URLs in steps and pointer names without credentials or
     /// queries (see [`crate::redact`]); the notes are left as the release has them.
     pub fn redacted(&self) -> RunReport {
@@ -86,6 +111,7 @@ impl RunReport {
                 let value = match o.name {
                     "released" | "prerelease" => "false",
                     "assets" | "npm-packages" | "images" => "{}",
+                    "releases" => "[]",
                     _ => "",
                 };
                 (o.name, value.to_string())
@@ -95,6 +121,12 @@ impl RunReport {
 
     /// The action outputs, in the order action.yml declares them.
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
+        if self.packages.len() > 1 {
+            return self.packages_outputs();
+        }
+        if let [only] = self.packages.as_slice() {
+            return only.outputs();
+        }
         let plan = &self.plan;
         let release = self.release.as_ref();
         vec![
@@ -114,6 +146,10 @@ impl RunReport {
             ),
             ("assets", self.assets_json()),
             ("npm-packages", self.npm_json()),
+            (
+                "releases",
+                serde_json::Value::Array(vec![self.release_json()]).to_string(),
+            ),
             ("images", self.images_json()),
             ("changelog", plan.changelog.clone()),
             (
@@ -235,6 +271,9 @@ impl RunReport {
 
     /// The Markdown job summary, never over [`SUMMARY_LIMIT`] bytes.
     pub fn summary_markdown(&self) -> String {
+        if !self.packages.is_empty() {
+            return self.packages_summary();
+        }
         let plan = &self.plan;
         let mut head = String::new();
         let what = match (self.command, self.dry_run) {
@@ -512,24 +551,15 @@ mod tests {
             artifacts: vec![],
             targets: vec![],
             metrics: Default::default(),
+            package: None,
+            workspace_versions: Default::default(),
+            released_with: Vec::new(),
+            follows: Vec::new(),
         }
     }
 
     fn report(notes: String) -> RunReport {
-        RunReport {
-            command: Command::Release,
-            dry_run: true,
-            plan: plan(notes),
-            release: None,
-            build: None,
-            steps: vec![],
-            pointers: vec![],
-            validation: None,
-            npm_packages: Default::default(),
-            rollback: None,
-            prepared: Vec::new(),
-            attested: false,
-        }
+        RunReport::new(Command::Release, true, plan(notes), false)
     }
 
     #[test]
