@@ -183,7 +183,13 @@ pub fn plan_set(workspace: &Path, config: &Config, request: &SetRequest<'_>) -> 
     let mut asked: BTreeMap<String, Ask> = BTreeMap::new();
     let mut previous: BTreeMap<String, Option<ReleaseTag>> = BTreeMap::new();
     for package in &packages {
-        let current = repo.current_release(&package.prefix, head)?;
+        // The version before this run: a tag at HEAD is this run's (pushed, or made by an earlier
+        // attempt), so what it follows from is the release below it.
+        let current = repo.highest_reachable(&package.prefix, head, |t| t.commit != head)?;
+        let at_head = repo
+            .release_tags(&package.prefix)?
+            .into_iter()
+            .find(|t| t.commit == head);
         let version = match (&current, &package.manifest_version) {
             (Some(tag), _) => tag.version.clone(),
             (None, Some(text)) => Version::parse(text).unwrap_or_else(|_| initial.clone()),
@@ -193,7 +199,7 @@ pub fn plan_set(workspace: &Path, config: &Config, request: &SetRequest<'_>) -> 
             &repo,
             head,
             package,
-            current.as_ref(),
+            (current.as_ref(), at_head.as_ref()),
             &version,
             request,
             &rules,
@@ -278,7 +284,7 @@ fn ask_for(
     repo: &GitRepo,
     head: gix::ObjectId,
     package: &Package,
-    current: Option<&ReleaseTag>,
+    (current, at_head): (Option<&ReleaseTag>, Option<&ReleaseTag>),
     version: &Version,
     request: &SetRequest<'_>,
     rules: &Rules,
@@ -287,7 +293,7 @@ fn ask_for(
 ) -> Result<Option<Ask>> {
     // Released from this very commit already (an earlier attempt of this run): released again,
     // which checks or finishes it, so that what follows it is released too.
-    if let Some(tag) = current.filter(|t| t.commit == head)
+    if let Some(tag) = at_head
         && request.only.is_none_or(|only| only == package.name)
     {
         return Ok(Some(Ask::Exactly(tag.version.clone())));

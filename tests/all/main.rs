@@ -15,6 +15,7 @@ mod hostile_paths;
 mod hostile_servers;
 mod http;
 mod image;
+mod independent;
 mod independent_changesets;
 mod init;
 mod lock;

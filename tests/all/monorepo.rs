@@ -68,7 +68,7 @@ fn install(verdaccio: &Verdaccio, spec: &str) -> String {
         .to_string()
 }
 
-fn dist_tags(verdaccio: &Verdaccio, name: &str) -> Value {
+pub(crate) fn dist_tags(verdaccio: &Verdaccio, name: &str) -> Value {
     let out = verdaccio.npm(Path::new("/tmp"), &["view", name, "dist-tags", "--json"]);
     assert!(out.status.success(), "{}", text(&out).1);
     serde_json::from_slice(&out.stdout).unwrap()

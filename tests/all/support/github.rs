@@ -368,7 +368,10 @@ impl Router {
             state.unexpected.push(format!("{method} {path}"));
             return ResponseTemplate::new(501);
         };
-        let rest = rest.to_string();
+        // GitHub decodes the path: a tag `@scope/name@1.0.0` arrives as `%40scope%2Fname%401.0.0`.
+        let rest = percent_encoding::percent_decode_str(rest)
+            .decode_utf8_lossy()
+            .into_owned();
         match (method.as_str(), rest.as_str()) {
             ("GET", "/releases") => {
                 let list: Vec<Value> = state.releases.iter().rev().map(|r| state.release_json(r)).collect();
