@@ -17,6 +17,7 @@ mod http;
 mod image;
 mod independent;
 mod independent_changesets;
+mod independent_history;
 mod init;
 mod lock;
 mod monorepo;
