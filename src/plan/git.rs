@@ -16,6 +16,10 @@ use crate::plan::version::release_version_of;
 /// A repository opened for reading history.
 pub struct GitRepo {
     repo: gix::Repository,
+    /// Every tag peeled to its commit, read once: a checkout made by `git fetch` (as
+    /// actions/checkout makes it) keeps each tag in a file of its own, and a monorepo's run asks
+    /// for the tags of each package several times.
+    tags: std::cell::OnceCell<Vec<(String, ObjectId)>>,
 }
 
 /// A release tag: `<prefix><semver>` pointing (possibly through a tag object) at a commit.
@@ -68,7 +72,10 @@ impl GitRepo {
         // message: a small object cache makes the second read free (half the inflating on a
         // 100k-commit history).
         repo.object_cache_size_if_unset(4 * 1024 * 1024);
-        Ok(GitRepo { repo })
+        Ok(GitRepo {
+            repo,
+            tags: std::cell::OnceCell::new(),
+        })
     }
 
     /// The work tree's root, for a non-bare repository.
@@ -95,6 +102,26 @@ impl GitRepo {
 
     /// Every tag named `<prefix><semver>`, peeled to its commit, highest version first.
     pub fn release_tags(&self, prefix: &str) -> Result<Vec<ReleaseTag>> {
+        let mut tags: Vec<ReleaseTag> = self
+            .all_tags()?
+            .iter()
+            .filter_map(|(name, commit)| {
+                Some(ReleaseTag {
+                    version: release_version_of(name, prefix)?,
+                    name: name.clone(),
+                    commit: *commit,
+                })
+            })
+            .collect();
+        tags.sort_by(|a, b| b.version.cmp(&a.version).then_with(|| a.name.cmp(&b.name)));
+        Ok(tags)
+    }
+
+    /// Every tag that peels to a commit, with that commit.
+    fn all_tags(&self) -> Result<&[(String, ObjectId)]> {
+        if let Some(tags) = self.tags.get() {
+            return Ok(tags);
+        }
         let refs = self
             .repo
             .references()
@@ -103,20 +130,12 @@ impl GitRepo {
         for reference in refs.tags().map_err(|e| repo_error("cannot list tags", e))? {
             let mut reference = reference.map_err(|e| repo_error("cannot read a tag", e))?;
             let name = reference.name().shorten().to_string();
-            let Some(version) = release_version_of(&name, prefix) else {
-                continue;
-            };
             let Ok(commit) = reference.peel_to_commit() else {
                 continue;
             };
-            tags.push(ReleaseTag {
-                name,
-                version,
-                commit: commit.id,
-            });
+            tags.push((name, commit.id));
         }
-        tags.sort_by(|a, b| b.version.cmp(&a.version).then_with(|| a.name.cmp(&b.name)));
-        Ok(tags)
+        Ok(self.tags.get_or_init(|| tags))
     }
 
     /// The highest release tag reachable from `head` (the current version).
@@ -226,17 +245,7 @@ impl GitRepo {
             .repo
             .find_commit(id)
             .map_err(|e| repo_error("cannot read a commit", e))?;
-        let at = |commit: &gix::Commit<'_>| -> Result<Option<ObjectId>> {
-            let tree = commit.tree().map_err(|e| repo_error("cannot read a tree", e))?;
-            if dir.as_os_str().is_empty() {
-                return Ok(Some(tree.id));
-            }
-            let entry = tree
-                .lookup_entry_by_path(dir)
-                .map_err(|e| repo_error(&format!("cannot look up {}", dir.display()), e))?;
-            Ok(entry.map(|e| e.object_id()))
-        };
-        let here = at(&commit)?;
+        let here = self.folder_at(&commit, dir)?;
         let mut parents = commit.parent_ids().peekable();
         if parents.peek().is_none() {
             return Ok(here.is_some());
@@ -246,11 +255,23 @@ impl GitRepo {
                 .object()
                 .map_err(|e| repo_error("cannot read a commit", e))?
                 .into_commit();
-            if at(&parent)? == here {
+            if self.folder_at(&parent, dir)? == here {
                 return Ok(false);
             }
         }
         Ok(true)
+    }
+
+    /// The id of what `commit` has at `dir` (its root tree for an empty path), if anything.
+    fn folder_at(&self, commit: &gix::Commit<'_>, dir: &Path) -> Result<Option<ObjectId>> {
+        let tree = commit.tree().map_err(|e| repo_error("cannot read a tree", e))?;
+        if dir.as_os_str().is_empty() {
+            return Ok(Some(tree.id));
+        }
+        Ok(tree
+            .lookup_entry_by_path(dir)
+            .map_err(|e| repo_error(&format!("cannot look up {}", dir.display()), e))?
+            .map(|e| e.object_id()))
     }
 
     /// Reads one commit.
