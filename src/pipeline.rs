@@ -212,10 +212,16 @@ fn plan_edits(request: &ReleaseRequest, config: &Config, report: &RunReport) -> 
 /// dry run did not write.
 fn prepare(request: &ReleaseRequest, config: &Config, report: &mut RunReport) -> Result<Vec<prepare::FileEdit>> {
     let edits = plan_edits(request, config, report)?;
+    write_edits(request, report, &edits)?;
+    Ok(if request.dry_run { edits } else { Vec::new() })
+}
+
+/// Writes `edits` (not in a dry run) and records each in `report`.
+pub(crate) fn write_edits(request: &ReleaseRequest, report: &mut RunReport, edits: &[prepare::FileEdit]) -> Result<()> {
     if !request.dry_run {
-        prepare::apply(&request.workspace, &edits)?;
+        prepare::apply(&request.workspace, edits)?;
     }
-    for edit in &edits {
+    for edit in edits {
         report.prepared.push(edit.path.clone());
         tracing::info!("update {}: {}", edit.path.display(), edit.what);
         report.steps.push(StepRecord {
@@ -224,7 +230,7 @@ fn prepare(request: &ReleaseRequest, config: &Config, report: &mut RunReport) ->
             dry_run: request.dry_run,
         });
     }
-    Ok(if request.dry_run { edits } else { Vec::new() })
+    Ok(())
 }
 
 /// Builds the artifacts into dist/ (or, in a dry run, checks their inputs).

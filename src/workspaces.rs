@@ -406,7 +406,9 @@ fn node_comparators(set: &str) -> Option<semver::VersionReq> {
         .map(|part| {
             let part = part.trim_start_matches('v');
             let starts_with_digit = part.chars().next().is_some_and(|c| c.is_ascii_digit());
-            let full = part.matches('.').count() == 2 && !part.contains(['x', 'X', '*']);
+            // x.y.z, with or without a prerelease (whose own dots do not count): an exact version.
+            let core = part.split(['-', '+']).next().unwrap_or(part);
+            let full = core.matches('.').count() == 2 && !core.contains(['x', 'X', '*']);
             if starts_with_digit && full {
                 format!("={part}")
             } else if starts_with_digit {
@@ -588,6 +590,8 @@ mod tests {
             ("^0.1.0-alpha", "0.1.0-alpha", true),
             ("^0.1.0-alpha", "0.1.0", true),
             ("0.1.0-alpha", "0.1.0-alpha", true),
+            ("1.0.1-beta.0", "1.0.1", false),
+            ("1.0.1-beta.0", "1.0.1-beta.1", false),
             ("1.x", "1.9.0", true),
             ("1.2.x", "1.3.0", false),
             (">=1.0.0 <2.0.0", "1.5.0", true),

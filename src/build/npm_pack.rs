@@ -64,7 +64,7 @@ pub struct PackedPackage {
     pub files: Vec<String>,
 }
 
-fn read_manifest(dir: &Path) -> Result<(String, serde_json::Value)> {
+pub(crate) fn read_manifest(dir: &Path) -> Result<(String, serde_json::Value)> {
     let path = dir.join("package.json");
     let text = std::fs::read_to_string(&path).map_err(|source| Error::ReadFile {
         path: path.clone(),
@@ -260,7 +260,7 @@ pub fn package_name(dir: &Path) -> Result<String> {
 }
 
 /// The checked `name` of `manifest`, the package.json in `dir`.
-fn name_in(manifest: &serde_json::Value, dir: &Path) -> Result<String> {
+pub(crate) fn name_in(manifest: &serde_json::Value, dir: &Path) -> Result<String> {
     let name = manifest
         .get("name")
         .and_then(|n| n.as_str())

@@ -111,10 +111,7 @@ fn template_problem(template: &str) -> Option<String> {
     if filled.contains(['{', '}']) {
         return Some("may name only {name} and {version}".into());
     }
-    if let Some(bad) = filled
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "-_./@".contains(*c)))
-    {
+    if let Some(bad) = super::bad_tag_char(&filled, "@") {
         return Some(format!(
             "contains {bad:?}; allowed are letters, digits, - _ . / @ and {{name}} {{version}}"
         ));

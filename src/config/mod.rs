@@ -396,10 +396,7 @@ impl Config {
             message,
         };
         let prefix = &self.release.tag_prefix;
-        if let Some(bad) = prefix
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || "-_./".contains(*c)))
-        {
+        if let Some(bad) = bad_tag_char(prefix, "") {
             return Err(at_key(
                 "tag-prefix",
                 format!("release.tag-prefix {prefix:?} contains {bad:?}; allowed are letters, digits and - _ . /"),
@@ -596,6 +593,13 @@ impl Config {
         text.push('\n');
         text
     }
+}
+
+/// The first character of `text` that a tag prefix may not hold: letters, digits and `- _ . /`
+/// are allowed, and the characters in `also`.
+fn bad_tag_char(text: &str, also: &str) -> Option<char> {
+    text.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-_./".contains(*c) || also.contains(*c)))
 }
 
 /// The offset of `key`'s value in the `index`-th `[[artifact]]` (the table itself when the key is

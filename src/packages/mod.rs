@@ -28,12 +28,15 @@ use assemble::{Ask, Edge, Node};
 pub struct Package {
     /// Its package name.
     pub name: String,
-    /// Its folder, relative to the repository root.
+    /// Its folder, relative to the workspace (where the config's paths start).
     pub dir: PathBuf,
+    /// Its folder in the repository's tree (the same unless the workspace is a folder of the
+    /// repository): which commits touch it.
+    pub tree_dir: PathBuf,
     /// Its tags are `<prefix><version>`.
     pub prefix: String,
     /// `version` in its package.json.
-    pub manifest_version: Option<String>,
+    pub manifest_version: Option<Version>,
     /// The index of its npm artifact in the config.
     pub artifact: usize,
 }
@@ -77,25 +80,41 @@ pub fn independent(config: &Config) -> bool {
 
 /// The packages of independent mode: one per npm artifact, with its tag prefix.
 pub fn packages(workspace: &Path, config: &Config) -> Result<Vec<Package>> {
+    // Tree paths start at the repository's root, which the workspace may be a folder of.
+    let within = GitRepo::discover(workspace)?
+        .workdir()
+        .and_then(|root| {
+            let root = root.canonicalize().ok()?;
+            let here = workspace.canonicalize().ok()?;
+            here.strip_prefix(root).ok().map(Path::to_path_buf)
+        })
+        .unwrap_or_default();
     let mut out: Vec<Package> = Vec::new();
     for (index, artifact) in config.artifacts.iter().enumerate() {
         if artifact.kind != ArtifactKind::Npm {
             continue;
         }
         let path = artifact.path.as_deref().unwrap_or(".");
-        let dir = crate::prepare::inside(workspace, path, "[[artifact]] path")?;
-        let manifest = workspace.join(&dir).join("package.json");
-        let name = crate::build::npm_pack::package_name(&workspace.join(&dir))?;
-        let text = std::fs::read_to_string(&manifest).map_err(|source| Error::ReadFile {
-            path: manifest.clone(),
-            source,
-        })?;
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::input("package.json", format!("{} is not valid JSON: {e}", manifest.display())))?;
+        let dir = normal(&crate::prepare::inside(workspace, path, "[[artifact]] path")?);
+        let (_, manifest) = crate::build::npm_pack::read_manifest(&workspace.join(&dir))?;
+        let name = crate::build::npm_pack::name_in(&manifest, &dir)?;
+        let manifest_version = match manifest["version"].as_str() {
+            Some(text) => Some(Version::parse(text).map_err(|e| {
+                Error::input(
+                    "package.json",
+                    format!(
+                        "{}: version {text:?} is not a semantic version ({e}); it is the package's first release",
+                        dir.join("package.json").display()
+                    ),
+                )
+            })?),
+            None => None,
+        };
         out.push(Package {
             prefix: crate::config::package_tag_prefix(config, &name),
-            manifest_version: value["version"].as_str().map(str::to_string),
+            manifest_version,
             name,
+            tree_dir: normal(&within.join(&dir)),
             dir,
             artifact: index,
         });
@@ -126,6 +145,13 @@ pub fn packages(workspace: &Path, config: &Config) -> Result<Vec<Package>> {
         }
     }
     Ok(out)
+}
+
+/// `path` without `.` parts (`./packages/a` is `packages/a`, `.` is the root: empty).
+fn normal(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }
 
 fn names(packages: &[Package]) -> String {
@@ -168,17 +194,32 @@ pub fn plan_set(workspace: &Path, config: &Config, request: &SetRequest<'_>) -> 
     if let Some(only) = request.only {
         find(&packages, only)?;
     }
-    let rules = Rules::from_config(&config.commits);
+    let named = named_release(&packages, request)?;
     let initial = Version::parse(&config.release.initial_version).expect("checked when the config was loaded");
     let (bump, preid) = match request.source {
-        VersionSource::Bump { bump, preid } => (*bump, preid.as_deref()),
+        VersionSource::Bump { bump, preid } => (*bump, preid.clone()),
         VersionSource::Configured { preid } => (
             Bump::parse("release.bump", config.release.bump.as_deref().unwrap_or("auto"))?,
-            preid.as_deref(),
+            preid.clone(),
         ),
         _ => (Bump::Auto, None),
     };
-    let start = config.version.prerelease_start;
+    // The channel of the run: what dependents follow on (a beta of shared makes betas of them).
+    let channel: Option<String> = match (&named, bump) {
+        (Some((_, version)), _) => crate::plan::next::channel_of(version).map(str::to_string),
+        (None, Bump::Channel(channel)) => Some(channel.to_string()),
+        (None, _) => preid.clone().filter(|p| !p.is_empty()),
+    };
+    let context = Context {
+        repo: &repo,
+        head,
+        request,
+        named: named.as_ref(),
+        rules: Rules::from_config(&config.commits),
+        start: config.version.prerelease_start,
+        bump,
+        preid: preid.as_deref(),
+    };
     let mut nodes = Vec::new();
     let mut asked: BTreeMap<String, Ask> = BTreeMap::new();
     let mut previous: BTreeMap<String, Option<ReleaseTag>> = BTreeMap::new();
@@ -190,22 +231,18 @@ pub fn plan_set(workspace: &Path, config: &Config, request: &SetRequest<'_>) -> 
             .release_tags(&package.prefix)?
             .into_iter()
             .find(|t| t.commit == head);
-        let version = match (&current, &package.manifest_version) {
+        let before = match (&current, &package.manifest_version) {
             (Some(tag), _) => tag.version.clone(),
-            (None, Some(text)) => Version::parse(text).unwrap_or_else(|_| initial.clone()),
+            (None, Some(version)) => version.clone(),
             (None, None) => initial.clone(),
         };
-        let ask = ask_for(
-            &repo,
-            head,
-            package,
-            (current.as_ref(), at_head.as_ref()),
-            &version,
-            request,
-            &rules,
-            start,
-            (bump, preid),
-        )?;
+        let ask = context.ask(package, current.as_ref(), at_head.as_ref(), &before)?;
+        // A package released at HEAD that this run leaves alone (another --package) has that
+        // version in this run.
+        let version = match (&ask, &at_head) {
+            (None, Some(tag)) => tag.version.clone(),
+            _ => before,
+        };
         if let Some(ask) = ask {
             asked.insert(package.name.clone(), ask);
         }
@@ -221,33 +258,7 @@ pub fn plan_set(workspace: &Path, config: &Config, request: &SetRequest<'_>) -> 
             .iter()
             .find(|p| p.name == node.name)
             .expect("nodes are packages");
-        let kind = match (level, preid.is_some()) {
-            (BumpLevel::Major, false) => BumpKind::Major,
-            (BumpLevel::Minor, false) => BumpKind::Minor,
-            (_, false) => BumpKind::Patch,
-            (BumpLevel::Major, true) => BumpKind::Premajor,
-            (BumpLevel::Minor, true) => BumpKind::Preminor,
-            (_, true) => BumpKind::Prepatch,
-        };
-        // A prerelease dependent continues its channel rather than starting a new core.
-        let kind = match (kind, node.version.pre.is_empty()) {
-            (BumpKind::Prepatch, false) => BumpKind::Prerelease,
-            (kind, _) => kind,
-        };
-        next_version(
-            &repo,
-            head,
-            &NextRequest {
-                bump: Bump::Kind(kind),
-                preid,
-                current: Some(node.version.clone()),
-                initial: &initial,
-                prefix: &package.prefix,
-                rules: &rules,
-                prerelease_start: start,
-                path: Some(&package.dir),
-            },
-        )
+        follow_version(&context, package, &node.version, level, channel.as_deref(), &initial)
     };
     let released = assemble::assemble(&nodes, &asked, config.release.dependents_bump, &next)?;
     let mut versions: BTreeMap<String, String> =
@@ -278,79 +289,185 @@ pub fn plan_set(workspace: &Path, config: &Config, request: &SetRequest<'_>) -> 
     Ok(RunSet { releases, versions })
 }
 
-/// What the run asks of one package before its dependents are considered: `None` when nothing.
-#[allow(clippy::too_many_arguments)]
-fn ask_for(
-    repo: &GitRepo,
-    head: gix::ObjectId,
-    package: &Package,
-    (current, at_head): (Option<&ReleaseTag>, Option<&ReleaseTag>),
-    version: &Version,
-    request: &SetRequest<'_>,
-    rules: &Rules,
-    start: u64,
-    (bump, preid): (Bump, Option<&str>),
-) -> Result<Option<Ask>> {
-    // Released from this very commit already (an earlier attempt of this run): released again,
-    // which checks or finishes it, so that what follows it is released too.
-    if let Some(tag) = at_head
-        && request.only.is_none_or(|only| only == package.name)
-    {
-        return Ok(Some(Ask::Exactly(tag.version.clone())));
-    }
-    let mine = request.only.is_none_or(|only| only == package.name);
-    match request.source {
-        VersionSource::PushedTag(tag) => {
-            Ok(crate::plan::version::release_version_of(tag, &package.prefix).map(Ask::Exactly))
+/// The package and version a pushed tag or `--version` names, checked against `--package`.
+fn named_release(packages: &[Package], request: &SetRequest<'_>) -> Result<Option<(String, Version)>> {
+    match (request.source, request.only) {
+        (VersionSource::PushedTag(tag), only) => {
+            let Some((package, version)) = of_tag(packages, tag) else {
+                return Err(Error::input(
+                    "version",
+                    format!(
+                        "the pushed tag {tag:?} is not the tag of a package this config releases ({}): push `<package tag><version>`, e.g. {}",
+                        names(packages),
+                        crate::plan::version::tag_for(&packages[0].prefix, &Version::new(1, 0, 0))
+                    ),
+                ));
+            };
+            if let Some(only) = only.filter(|o| *o != package.name) {
+                return Err(Error::input(
+                    "package",
+                    format!(
+                        "the pushed tag {tag} is {}'s, but package is {only}; leave package empty on tag pushes",
+                        package.name
+                    ),
+                ));
+            }
+            Ok(Some((package.name.clone(), version)))
         }
-        VersionSource::Explicit(v) => match request.only {
-            Some(only) if only == package.name => Ok(Some(Ask::Exactly(v.clone()))),
-            Some(_) => Ok(None),
-            None => Err(Error::input(
-                "version",
-                "in independent mode every package has its own version: name the package the version is for with --package (input package)",
-            )),
-        },
-        VersionSource::LatestRelease => Err(Error::input(
+        (VersionSource::Explicit(version), Some(only)) => Ok(Some((only.to_string(), version.clone()))),
+        (VersionSource::Explicit(_), None) => Err(Error::input(
+            "version",
+            "in independent mode every package has its own version: name the package the version is for with --package (input package)",
+        )),
+        (VersionSource::LatestRelease, _) => Err(Error::input(
             "version",
             "a release needs a version: pass --version X.Y.Z or --bump KIND",
         )),
-        _ if !mine => Ok(None),
-        _ if current.is_none() => {
-            // Its first release: the version its package.json says.
-            Ok(Some(Ask::Exactly(version.clone())))
+        _ => Ok(None),
+    }
+}
+
+/// What every package's question shares.
+struct Context<'a> {
+    repo: &'a GitRepo,
+    head: gix::ObjectId,
+    request: &'a SetRequest<'a>,
+    named: Option<&'a (String, Version)>,
+    rules: Rules,
+    start: u64,
+    bump: Bump,
+    preid: Option<&'a str>,
+}
+
+impl Context<'_> {
+    fn next(
+        &self,
+        package: &Package,
+        bump: Bump,
+        preid: Option<&str>,
+        current: Option<Version>,
+        initial: &Version,
+    ) -> Result<Version> {
+        next_version(
+            self.repo,
+            self.head,
+            &NextRequest {
+                bump,
+                preid,
+                current,
+                initial,
+                prefix: &package.prefix,
+                rules: &self.rules,
+                prerelease_start: self.start,
+                path: Some(&package.tree_dir),
+            },
+        )
+    }
+
+    /// What the run asks of `package` before its dependents are considered: `None` when nothing.
+    fn ask(
+        &self,
+        package: &Package,
+        current: Option<&ReleaseTag>,
+        at_head: Option<&ReleaseTag>,
+        before: &Version,
+    ) -> Result<Option<Ask>> {
+        let mine = self.request.only.is_none_or(|only| only == package.name);
+        let already = |asked: &str| {
+            Error::input(
+                "version",
+                format!(
+                    "HEAD is already released as {} ({asked} was asked); release from a new commit, or re-run without a version to finish that release",
+                    at_head.map_or("", |t| t.name.as_str())
+                ),
+            )
+        };
+        if let Some((name, version)) = self.named {
+            if *name == package.name {
+                return match at_head {
+                    // A tag push of HEAD, or a re-run of the version given.
+                    Some(tag)
+                        if tag.version != *version && !matches!(self.request.source, VersionSource::PushedTag(_)) =>
+                    {
+                        Err(already(&version.to_string()))
+                    }
+                    _ => Ok(Some(Ask::Exactly(version.clone()))),
+                };
+            }
+            // The other packages: only those an earlier attempt released here, to finish them.
+            return Ok(at_head
+                .filter(|_| self.request.only.is_none())
+                .map(|t| Ask::Exactly(t.version.clone())));
         }
-        _ => {
-            let changed = bump == Bump::Auto
-                || request.only.is_some()
-                || !repo
-                    .commits_touching(current.map(|t| t.commit), head, Some(&package.dir))?
-                    .is_empty();
-            if !changed {
-                return Ok(None);
+        if !mine {
+            return Ok(None);
+        }
+        // Released from this very commit already (an earlier attempt of this run): released again,
+        // which checks or finishes it, so that what follows it is released too.
+        if let Some(tag) = at_head {
+            if self.request.only.is_some() && self.bump != Bump::Auto {
+                let asked = match self.bump {
+                    Bump::Kind(kind) => format!("bump {kind:?}").to_lowercase(),
+                    Bump::Channel(channel) => format!("bump {channel}"),
+                    Bump::Auto => "bump auto".to_string(),
+                };
+                return Err(already(&asked));
             }
-            let initial = version.clone();
-            let computed = next_version(
-                repo,
-                head,
-                &NextRequest {
-                    bump,
-                    preid,
-                    current: None,
-                    initial: &initial,
-                    prefix: &package.prefix,
-                    rules,
-                    prerelease_start: start,
-                    path: Some(&package.dir),
-                },
-            );
-            match computed {
-                Ok(v) => Ok(Some(Ask::AtLeast(v))),
-                Err(Error::NothingToRelease(_)) if request.only.is_none() => Ok(None),
-                Err(e) => Err(e),
-            }
+            return Ok(Some(Ask::Exactly(tag.version.clone())));
+        }
+        let Some(current) = current else {
+            // Its first release: the version its package.json says.
+            return Ok(Some(Ask::Exactly(before.clone())));
+        };
+        // Only a package with commits of its own is asked: a stable run must not graduate a
+        // package's beta that nothing changed (auto would promote it).
+        let changed = self.request.only.is_some()
+            || !self
+                .repo
+                .commits_touching(Some(current.commit), self.head, Some(&package.tree_dir))?
+                .is_empty();
+        if !changed {
+            return Ok(None);
+        }
+        match self.next(package, self.bump, self.preid, None, before) {
+            Ok(v) => Ok(Some(Ask::AtLeast(v))),
+            Err(Error::NothingToRelease(_)) if self.request.only.is_none() => Ok(None),
+            Err(e) => Err(e),
         }
     }
+}
+
+/// The version of a package that follows a release by `level`: a prerelease continues its own
+/// channel (never promoted to stable by a dependency), a stable package becomes a prerelease
+/// on the run's channel when the run makes prereleases.
+fn follow_version(
+    context: &Context<'_>,
+    package: &Package,
+    current: &Version,
+    level: BumpLevel,
+    channel: Option<&str>,
+    initial: &Version,
+) -> Result<Version> {
+    let (kind, preid) = match (current.pre.is_empty(), channel) {
+        (false, _) => (BumpKind::Prerelease, channel.or(crate::plan::next::channel_of(current))),
+        (true, Some(channel)) => (
+            match level {
+                BumpLevel::Major => BumpKind::Premajor,
+                BumpLevel::Minor => BumpKind::Preminor,
+                _ => BumpKind::Prepatch,
+            },
+            Some(channel),
+        ),
+        (true, None) => (
+            match level {
+                BumpLevel::Major => BumpKind::Major,
+                BumpLevel::Minor => BumpKind::Minor,
+                _ => BumpKind::Patch,
+            },
+            None,
+        ),
+    };
+    context.next(package, Bump::Kind(kind), preid, Some(current.clone()), initial)
 }
 
 /// The dependencies of `package` on the other packages.

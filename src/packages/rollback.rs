@@ -37,6 +37,18 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
         .map(|plan| plan.released_with)
         .unwrap_or_default();
     let set = run_set(&tag, listed, &packages)?;
+    // Every release of one run is of one commit: a list naming another commit's release was
+    // edited, and is refused before anything is written.
+    let commit = client.tag_commit(&tag)?;
+    for (member, _) in &set {
+        if let Some(other) = client.tag_commit(member)?
+            && Some(&other) != commit.as_ref()
+        {
+            return Err(Error::Failed(format!(
+                "the release-plan.json of {tag} lists {member}, which was released from another commit ({other}); it was edited — roll back by hand (README \"When a release goes wrong\")"
+            )));
+        }
+    }
     let mut reports: Vec<RunReport> = Vec::new();
     // Dependents first: nothing is left pointing at a release that is already rolled back.
     for (member, package) in set.iter().rev() {
@@ -165,6 +177,7 @@ mod tests {
                 dir: format!("packages/{n}").into(),
                 prefix: format!("{n}@"),
                 manifest_version: None,
+                tree_dir: format!("packages/{n}").into(),
                 artifact: i,
             })
             .collect()

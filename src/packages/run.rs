@@ -14,7 +14,6 @@ use crate::plan::{PackageScope, PlanInput, ReleasePlan, VersionSource, make_plan
 use crate::prepare::FileEdit;
 use crate::report::RunReport;
 use crate::request::{ReleaseRequest, Stage};
-use crate::targets::StepRecord;
 
 use super::{Package, PackageRelease, RunSet, SetRequest, plan_set};
 
@@ -79,7 +78,7 @@ pub fn plan_packages(
             signer,
             package: Some(&PackageScope {
                 name: &release.package.name,
-                dir: &release.package.dir,
+                dir: &release.package.tree_dir,
                 versions: &set.versions,
                 released_with: &tags,
                 follows: &release.follows,
@@ -287,19 +286,7 @@ fn prepare(request: &ReleaseRequest, set: &RunSet, runs: &mut [PackageRun]) -> R
     let all = edits(request, set, runs)?;
     let mut unwritten = Vec::new();
     for (index, edits) in all {
-        if !request.dry_run {
-            crate::prepare::apply(&request.workspace, &edits)?;
-        }
-        let report = &mut runs[index].report;
-        for edit in &edits {
-            report.prepared.push(edit.path.clone());
-            tracing::info!("update {}: {}", edit.path.display(), edit.what);
-            report.steps.push(StepRecord {
-                target: "workspace".to_string(),
-                action: format!("update {}: {}", edit.path.display(), edit.what),
-                dry_run: request.dry_run,
-            });
-        }
+        crate::pipeline::write_edits(request, &mut runs[index].report, &edits)?;
         if request.dry_run {
             unwritten.extend(edits);
         }

@@ -91,7 +91,7 @@ pub fn next(query: &VersionQuery) -> Result<Version> {
         prefix: line.as_ref().map_or(&config.release.tag_prefix, |l| &l.prefix),
         rules: &rules,
         prerelease_start: start,
-        path: line.as_ref().map(|l| l.dir.as_path()),
+        path: line.as_ref().map(|l| l.tree_dir.as_path()),
     };
     next_version(&repo, head, &request)
 }
@@ -192,7 +192,7 @@ pub fn changelog(query: &ChangelogQuery) -> Result<ChangelogAnswer> {
     let prefix = line
         .as_ref()
         .map_or(config.release.tag_prefix.as_str(), |l| l.prefix.as_str());
-    let dir = line.as_ref().map(|l| l.dir.as_path());
+    let dir = line.as_ref().map(|l| l.tree_dir.as_path());
     let repo = open_repository(&query.workspace)?;
     let to = match &query.to {
         Some(spec) => repo.resolve("--to", spec)?,

@@ -269,14 +269,9 @@ impl RunReport {
         out
     }
 
-    /// The Markdown job summary, never over [`SUMMARY_LIMIT`] bytes.
-    pub fn summary_markdown(&self) -> String {
-        if !self.packages.is_empty() {
-            return self.packages_summary();
-        }
-        let plan = &self.plan;
-        let mut head = String::new();
-        let what = match (self.command, self.dry_run) {
+    /// What the run did, in a few words (the summary's title).
+    pub(crate) fn outcome(&self) -> &'static str {
+        match (self.command, self.dry_run) {
             (Command::Plan, _) => "plan",
             (Command::Validate, _) => "validation passed",
             (Command::Release, true) => "dry run — nothing was published",
@@ -288,7 +283,17 @@ impl RunReport {
             },
             (Command::Rollback, true) => "rollback dry run — nothing was changed",
             (Command::Rollback, false) => "rolled back",
-        };
+        }
+    }
+
+    /// The Markdown job summary, never over [`SUMMARY_LIMIT`] bytes.
+    pub fn summary_markdown(&self) -> String {
+        if !self.packages.is_empty() {
+            return self.packages_summary();
+        }
+        let plan = &self.plan;
+        let mut head = String::new();
+        let what = self.outcome();
         head.push_str(&format!("## tamma-release {} ({what})\n\n", plan.tag));
         head.push_str("| | |\n|---|---|\n");
         head.push_str(&format!("| Version | `{}` |\n", plan.version));

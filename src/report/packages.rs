@@ -69,13 +69,11 @@ impl RunReport {
 
     /// The job summary of a run of several packages: a row per package, then each one's notes.
     pub(super) fn packages_summary(&self) -> String {
-        let what = match (self.command, self.dry_run) {
-            (Command::Plan, _) => "plan",
-            (Command::Validate, _) => "validation passed",
-            (Command::Release, true) => "dry run — nothing was published",
-            (Command::Release, false) => "released",
-            (Command::Rollback, true) => "rollback dry run — nothing was changed",
-            (Command::Rollback, false) => "rolled back",
+        // The packages' own outcomes: one for the title when they agree, else a column each.
+        let outcomes: Vec<&str> = self.packages.iter().map(RunReport::outcome).collect();
+        let what = match outcomes.iter().all(|o| *o == outcomes[0]) {
+            true => outcomes[0],
+            false => "see each package",
         };
         let mut out = format!(
             "## tamma-release: {} package{} ({what})\n\n",
@@ -85,7 +83,7 @@ impl RunReport {
         let rollback = self.command == Command::Rollback;
         out.push_str(match rollback {
             true => "| Package | Rolled back | Back to | Release |\n|---|---|---|---|\n",
-            false => "| Package | Version | Previous | Why | Release |\n|---|---|---|---|---|\n",
+            false => "| Package | Version | Previous | Why | Release | Outcome |\n|---|---|---|---|---|---|\n",
         });
         for package in &self.packages {
             let plan = &package.plan;
@@ -110,9 +108,10 @@ impl RunReport {
                 ),
             };
             out.push_str(&format!(
-                "| `{name}` | `{}` | {previous} | {} | {link} |\n",
+                "| `{name}` | `{}` | {previous} | {} | {link} | {} |\n",
                 plan.version,
-                table_cell(&why)
+                table_cell(&why),
+                package.outcome()
             ));
         }
         if let Some(validation) = &self.validation {

@@ -192,7 +192,15 @@ pub fn release_plan(
 fn find_release(client: &GitHubClient, request: &ReleaseRequest, prefix: &str) -> Result<ApiRelease> {
     let tag = match &request.version {
         VersionSource::Explicit(version) => crate::plan::version::tag_for(prefix, version),
-        VersionSource::PushedTag(tag) => tag.clone(),
+        VersionSource::PushedTag(tag) if release_version_of(tag, prefix).is_some() => tag.clone(),
+        VersionSource::PushedTag(tag) => {
+            return Err(Error::input(
+                "version",
+                format!(
+                    "{tag:?} is not a release tag of this config (its tags are {prefix}<version>); give the version or that tag"
+                ),
+            ));
+        }
         VersionSource::LatestRelease => {
             // The highest stable release ever published, rolled back or not: running the same
             // rollback twice must not roll back a second release. Others need their version.

@@ -267,6 +267,46 @@ fn packages_release_on_their_own_versions_resume_and_roll_back_as_one_run() {
         pairs(&[("shared", "1.1.0"), ("api", "1.0.1")])
     );
 
+    // A release-plan.json edited to add an older release of another commit to the run is refused
+    // before anything is written.
+    let writes = fake.with(|s| {
+        let release = s.releases.iter_mut().find(|r| r.tag == "@acme/api@1.0.1").unwrap();
+        let asset = release
+            .assets
+            .iter_mut()
+            .find(|a| a.name == "release-plan.json")
+            .unwrap();
+        let mut plan: Value = serde_json::from_slice(asset.content.as_ref().unwrap()).unwrap();
+        let honest = plan.clone();
+        plan["released-with"] = json!(["@acme/shared@1.0.0", "@acme/api@1.0.1"]);
+        asset.content = Some(serde_json::to_vec(&plan).unwrap());
+        (s.writes(), honest)
+    });
+    let (out, _, _) = fake.action(
+        repo.path(),
+        "workflow_dispatch",
+        "refs/heads/main",
+        &json!({"inputs": {"version": "@acme/api@1.0.1", "dry-run": "false"}}),
+        &[("command", "rollback"), ("npm-token", token.as_str())],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out).0);
+    assert!(
+        text(&out).0.contains("was released from another commit"),
+        "{}",
+        text(&out).0
+    );
+    assert_eq!(fake.with(|s| s.writes()), writes.0, "nothing written");
+    assert_eq!(latest(&verdaccio), ["1.1.0", "1.0.1", "1.0.2"]);
+    fake.with(|s| {
+        let release = s.releases.iter_mut().find(|r| r.tag == "@acme/api@1.0.1").unwrap();
+        let asset = release
+            .assets
+            .iter_mut()
+            .find(|a| a.name == "release-plan.json")
+            .unwrap();
+        asset.content = Some(serde_json::to_vec(&writes.1).unwrap());
+    });
+
     // Rolling back api's release puts back every pointer its run moved, in all three packages.
     let (out, outputs, summary) = fake.action(
         repo.path(),
@@ -439,4 +479,128 @@ fn settings_that_cannot_follow_one_version_per_package_are_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).1.contains("mode \"fixed\""), "{}", text(&out).1);
+}
+
+#[test]
+fn prereleases_make_prereleases_of_what_follows_and_named_versions_are_checked() {
+    let fake = FakeGitHub::start();
+    let repo = workspace(None);
+    for (name, _) in PACKAGES {
+        repo.git(&["tag", &format!("@acme/{name}@1.0.0")]);
+    }
+    repo.commit("packages/shared/index.js", "feat(shared): a beta feature");
+    // A beta of shared: its dependents follow as betas, never as stable releases on latest.
+    assert_eq!(
+        planned(&repo, &["--bump", "auto", "--preid", "beta"]),
+        pairs(&[
+            ("@acme/shared", "1.1.0-beta.0"),
+            ("@acme/api", "1.0.1-beta.0"),
+            ("@acme/cli", "1.0.1-beta.0")
+        ])
+    );
+    repo.git(&["tag", "@acme/shared@1.1.0-beta.0"]);
+    let push = |tag: &str, inputs: &[(&str, &str)]| {
+        let mut all = vec![("dry-run", "true")];
+        all.extend_from_slice(inputs);
+        let (out, outputs, _) = fake.action(
+            repo.path(),
+            "push",
+            &format!("refs/tags/{tag}"),
+            &json!({"ref": format!("refs/tags/{tag}")}),
+            &all,
+        );
+        (
+            out,
+            crate::support::runner::parse_file_command(&outputs).unwrap_or_default(),
+        )
+    };
+    let (out, outputs) = push("@acme/shared@1.1.0-beta.0", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).0);
+    let releases: Value = serde_json::from_str(&outputs["releases"]).unwrap();
+    assert_eq!(
+        released(&releases),
+        pairs(&[
+            ("@acme/shared", "1.1.0-beta.0"),
+            ("@acme/api", "1.0.1-beta.0"),
+            ("@acme/cli", "1.0.1-beta.0")
+        ])
+    );
+    // A package on a beta continues its beta when it follows a stable release.
+    repo.git(&["tag", "@acme/api@1.0.1-beta.0"]);
+    repo.commit("packages/shared/index.js", "fix(shared): a stable fix");
+    assert_eq!(
+        planned(&repo, &[]),
+        pairs(&[
+            ("@acme/shared", "1.1.0"),
+            ("@acme/api", "1.0.1-beta.1"),
+            ("@acme/cli", "1.0.1")
+        ])
+    );
+    // A pushed tag must be a package's, and --package must agree with it: exit 2.
+    repo.git(&["tag", "v9.0.0"]);
+    let (out, _) = push("v9.0.0", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out).0);
+    assert!(
+        text(&out)
+            .0
+            .contains("is not the tag of a package this config releases"),
+        "{}",
+        text(&out).0
+    );
+    repo.git(&["tag", "@acme/shared@1.1.0"]);
+    let (out, _) = push("@acme/shared@1.1.0", &[("package", "@acme/cli")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out).0);
+    assert!(
+        text(&out).0.contains("is @acme/shared's, but package is @acme/cli"),
+        "{}",
+        text(&out).0
+    );
+    // A version asked of a package HEAD already releases is refused, not silently replaced.
+    let out = tamma(&["plan", "--package", "@acme/shared", "--version", "2.0.0"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out).1);
+    assert!(
+        text(&out).1.contains("HEAD is already released as @acme/shared@1.1.0"),
+        "{}",
+        text(&out).1
+    );
+}
+
+#[test]
+fn a_package_path_may_start_with_dot_and_the_workspace_may_be_a_folder_of_the_repository() {
+    let repo = TestRepo::new();
+    let root = "js/";
+    repo.write(&format!("{root}pnpm-workspace.yaml"), "packages:\n  - 'packages/*'\n");
+    repo.write(
+        &format!("{root}packages/a/package.json"),
+        "{\"name\": \"a\", \"version\": \"1.0.0\"}\n",
+    );
+    repo.write(
+        &format!("{root}packages/b/package.json"),
+        "{\"name\": \"b\", \"version\": \"1.0.0\"}\n",
+    );
+    repo.write(
+        &format!("{root}.github/tamma-release.toml"),
+        "[release]\nmode = \"independent\"\n\n[[artifact]]\nkind = \"npm\"\npath = \"./packages/a\"\n\n[[artifact]]\nkind = \"npm\"\npath = \"packages/b\"\n",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "chore: start"]);
+    repo.git(&["tag", "a@1.0.0"]);
+    repo.git(&["tag", "b@1.0.0"]);
+    repo.commit("js/packages/a/index.js", "feat(a): something");
+    let out = tamma(&["-C", "js", "plan", "--json"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan = &report["packages"][0]["plan"];
+    assert_eq!(
+        (plan["package"].as_str(), plan["version"].as_str()),
+        (Some("a"), Some("1.1.0"))
+    );
+    assert!(plan["changelog"].as_str().unwrap().contains("something"), "{plan}");
+    assert_eq!(report["packages"].as_array().unwrap().len(), 1);
 }
