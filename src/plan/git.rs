@@ -20,6 +20,9 @@ pub struct GitRepo {
     /// actions/checkout makes it) keeps each tag in a file of its own, and a monorepo's run asks
     /// for the tags of each package several times.
     tags: std::cell::OnceCell<Vec<(String, ObjectId)>>,
+    /// [`GitRepo::touches`] answers: a run asks about the same commits for a package's next
+    /// version, whether it changed, and its notes.
+    touched: std::cell::RefCell<HashMap<(ObjectId, std::path::PathBuf), bool>>,
 }
 
 /// A release tag: `<prefix><semver>` pointing (possibly through a tag object) at a commit.
@@ -75,6 +78,7 @@ impl GitRepo {
         Ok(GitRepo {
             repo,
             tags: std::cell::OnceCell::new(),
+            touched: Default::default(),
         })
     }
 
@@ -241,6 +245,16 @@ impl GitRepo {
     /// whole tree): what is there differs from every parent's, as `git log -- dir` decides. A merge
     /// that only brings in a branch's commits does not count; those commits do.
     pub fn touches(&self, id: ObjectId, dir: &Path) -> Result<bool> {
+        let key = (id, dir.to_path_buf());
+        if let Some(known) = self.touched.borrow().get(&key) {
+            return Ok(*known);
+        }
+        let touched = self.compare_with_parents(id, dir)?;
+        self.touched.borrow_mut().insert(key, touched);
+        Ok(touched)
+    }
+
+    fn compare_with_parents(&self, id: ObjectId, dir: &Path) -> Result<bool> {
         let commit = self
             .repo
             .find_commit(id)
