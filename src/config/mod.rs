@@ -240,7 +240,8 @@ pub enum VersionFile {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ReleaseConfig {
-    /// Tags are `<tag-prefix><semver>`, e.g. `v1.2.3` or `cli-v1.2.3`. May be empty.
+    /// Tags are `<tag-prefix><semver>`, e.g. `v1.2.3` or `cli-v1.2.3`. May be empty. (A prefix
+    /// does not make a monorepo package's own version line: see `mode = "independent"`.)
     #[serde(default = "default_tag_prefix")]
     pub tag_prefix: String,
     /// Leave the GitHub release as a draft instead of publishing it.

@@ -226,6 +226,7 @@ fn packages_release_on_their_own_versions_resume_and_roll_back_as_one_run() {
     ] {
         assert!(summary.contains(row), "{row}\n{summary}");
     }
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
     fake.with(|s| {
         for tag in ["@acme/shared@1.1.0", "@acme/api@1.0.1", "@acme/cli@1.0.2"] {
             assert_eq!(
@@ -233,7 +234,14 @@ fn packages_release_on_their_own_versions_resume_and_roll_back_as_one_run() {
                 1,
                 "{tag}: one release"
             );
+            assert_eq!(s.tags.get(tag), Some(&head), "{tag} is at the released commit");
         }
+        assert_eq!(
+            s.tags.len(),
+            7,
+            "3 first releases, cli's fix, this run's 3: {:?}",
+            s.tags.keys()
+        );
     });
     // Each package's notes hold its own commits only.
     let shared = release_body(&fake, "@acme/shared@1.1.0");
