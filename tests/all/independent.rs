@@ -117,22 +117,42 @@ fn registry_dependencies(verdaccio: &Verdaccio, spec: &str) -> Value {
 
 /// The versions the real npm client installs for `spec`: name → version.
 fn install(verdaccio: &Verdaccio, spec: &str) -> Vec<(String, String)> {
-    let project = tempfile::tempdir().unwrap();
-    std::fs::write(
-        project.path().join("package.json"),
-        "{\"name\": \"user\", \"version\": \"1.0.0\"}",
-    )
-    .unwrap();
-    let out = verdaccio.npm(project.path(), &["install", "--no-audit", "--no-fund", spec]);
-    assert!(out.status.success(), "npm install {spec}: {}", text(&out).1);
+    let project = verdaccio.install(spec);
     PACKAGES
         .iter()
         .filter_map(|(name, _)| {
-            let path = project.path().join(format!("node_modules/@acme/{name}/package.json"));
-            let manifest: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).unwrap();
-            Some((name.to_string(), manifest["version"].as_str()?.to_string()))
+            Some((
+                name.to_string(),
+                Verdaccio::installed(project.path(), &format!("@acme/{name}"))?,
+            ))
         })
         .collect()
+}
+
+/// `command: rollback` of `version` from a dispatch form.
+fn rollback(fake: &FakeGitHub, repo: &TestRepo, token: &str, version: &str) -> (std::process::Output, String, String) {
+    fake.action(
+        repo.path(),
+        "workflow_dispatch",
+        "refs/heads/main",
+        &json!({"inputs": {"version": version, "dry-run": "false"}}),
+        &[("command", "rollback"), ("npm-token", token)],
+    )
+}
+
+/// Replaces the release-plan.json of the release `tag` on the fake GitHub; returns what it was.
+fn swap_plan(fake: &FakeGitHub, tag: &str, plan: impl FnOnce(&Value) -> Value) -> Value {
+    fake.with(|s| {
+        let release = s.releases.iter_mut().find(|r| r.tag == tag).unwrap();
+        let asset = release
+            .assets
+            .iter_mut()
+            .find(|a| a.name == "release-plan.json")
+            .unwrap();
+        let before: Value = serde_json::from_slice(asset.content.as_ref().unwrap()).unwrap();
+        asset.content = Some(serde_json::to_vec(&plan(&before)).unwrap());
+        before
+    })
 }
 
 fn release_body(fake: &FakeGitHub, tag: &str) -> String {
@@ -277,52 +297,25 @@ fn packages_release_on_their_own_versions_resume_and_roll_back_as_one_run() {
 
     // A release-plan.json edited to add an older release of another commit to the run is refused
     // before anything is written.
-    let writes = fake.with(|s| {
-        let release = s.releases.iter_mut().find(|r| r.tag == "@acme/api@1.0.1").unwrap();
-        let asset = release
-            .assets
-            .iter_mut()
-            .find(|a| a.name == "release-plan.json")
-            .unwrap();
-        let mut plan: Value = serde_json::from_slice(asset.content.as_ref().unwrap()).unwrap();
-        let honest = plan.clone();
-        plan["released-with"] = json!(["@acme/shared@1.0.0", "@acme/api@1.0.1"]);
-        asset.content = Some(serde_json::to_vec(&plan).unwrap());
-        (s.writes(), honest)
+    let writes = fake.with(|s| s.writes());
+    let honest = swap_plan(&fake, "@acme/api@1.0.1", |plan| {
+        let mut edited = plan.clone();
+        edited["released-with"] = json!(["@acme/shared@1.0.0", "@acme/api@1.0.1"]);
+        edited
     });
-    let (out, _, _) = fake.action(
-        repo.path(),
-        "workflow_dispatch",
-        "refs/heads/main",
-        &json!({"inputs": {"version": "@acme/api@1.0.1", "dry-run": "false"}}),
-        &[("command", "rollback"), ("npm-token", token.as_str())],
-    );
+    let (out, _, _) = rollback(&fake, &repo, &token, "@acme/api@1.0.1");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out).0);
     assert!(
         text(&out).0.contains("was released from another commit"),
         "{}",
         text(&out).0
     );
-    assert_eq!(fake.with(|s| s.writes()), writes.0, "nothing written");
+    assert_eq!(fake.with(|s| s.writes()), writes, "nothing written");
     assert_eq!(latest(&verdaccio), ["1.1.0", "1.0.1", "1.0.2"]);
-    fake.with(|s| {
-        let release = s.releases.iter_mut().find(|r| r.tag == "@acme/api@1.0.1").unwrap();
-        let asset = release
-            .assets
-            .iter_mut()
-            .find(|a| a.name == "release-plan.json")
-            .unwrap();
-        asset.content = Some(serde_json::to_vec(&writes.1).unwrap());
-    });
+    swap_plan(&fake, "@acme/api@1.0.1", |_| honest);
 
     // Rolling back api's release puts back every pointer its run moved, in all three packages.
-    let (out, outputs, summary) = fake.action(
-        repo.path(),
-        "workflow_dispatch",
-        "refs/heads/main",
-        &json!({"inputs": {"version": "@acme/api@1.0.1", "dry-run": "false"}}),
-        &[("command", "rollback"), ("npm-token", token.as_str())],
-    );
+    let (out, outputs, summary) = rollback(&fake, &repo, &token, "@acme/api@1.0.1");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
     assert_eq!(latest(&verdaccio), ["1.0.0", "1.0.0", "1.0.1"]);
     let outputs = crate::support::runner::parse_file_command(&outputs).unwrap();
@@ -353,13 +346,7 @@ fn packages_release_on_their_own_versions_resume_and_roll_back_as_one_run() {
     });
     // A second press changes nothing.
     let writes = fake.with(|s| s.writes());
-    let (out, _, _) = fake.action(
-        repo.path(),
-        "workflow_dispatch",
-        "refs/heads/main",
-        &json!({"inputs": {"version": "@acme/shared@1.1.0", "dry-run": "false"}}),
-        &[("command", "rollback"), ("npm-token", token.as_str())],
-    );
+    let (out, _, _) = rollback(&fake, &repo, &token, "@acme/shared@1.1.0");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
     assert_eq!(fake.with(|s| s.writes()), writes);
 }

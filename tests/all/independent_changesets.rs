@@ -3,9 +3,7 @@
 //! scripts/test), on generated dependency graphs and bump sets (issue 20).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use semver::Version;
 use serde_json::{Value, json};
@@ -138,22 +136,8 @@ fn dependents_follow_as_changesets_assembles_them() {
     );
     let cases: Vec<_> = (1..=1000u64).map(|seed| (seed, case(seed))).collect();
     let input = Value::Array(cases.iter().map(|(_, (n, a))| as_changesets_input(n, a)).collect());
-    let mut child = Command::new("node")
-        .arg("assemble-release-plan.mjs")
-        .current_dir(&node_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "assemble-release-plan.mjs failed");
-    let theirs: Vec<Vec<Value>> = serde_json::from_slice(&out.stdout).unwrap();
+    let out = crate::support::node(&["assemble-release-plan.mjs"], input.to_string().as_bytes());
+    let theirs: Vec<Vec<Value>> = serde_json::from_slice(&out).unwrap();
     let mut followed = 0;
     for ((seed, (nodes, asked)), theirs) in cases.iter().zip(theirs) {
         let mut theirs: Vec<(String, String)> = theirs

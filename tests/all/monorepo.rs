@@ -50,22 +50,10 @@ fn write_packages(repo: &TestRepo, packages: &[(&str, &[(&str, &str)])]) {
     }
 }
 
-/// Installs `spec` into an empty project from `verdaccio` with the real npm client and returns
-/// the installed `@tamma/shared` version.
+/// The `@tamma/shared` version npm installs with `spec` from `verdaccio`.
 fn install(verdaccio: &Verdaccio, spec: &str) -> String {
-    let project = tempfile::tempdir().unwrap();
-    std::fs::write(
-        project.path().join("package.json"),
-        "{\"name\": \"user\", \"version\": \"1.0.0\"}",
-    )
-    .unwrap();
-    let out = verdaccio.npm(project.path(), &["install", "--no-audit", "--no-fund", spec]);
-    assert!(out.status.success(), "npm install {spec}: {}", text(&out).1);
-    let shared = std::fs::read_to_string(project.path().join("node_modules/@tamma/shared/package.json")).unwrap();
-    serde_json::from_str::<Value>(&shared).unwrap()["version"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    let project = verdaccio.install(spec);
+    Verdaccio::installed(project.path(), "@tamma/shared").expect("installed")
 }
 
 pub(crate) fn dist_tags(verdaccio: &Verdaccio, name: &str) -> Value {

@@ -1,9 +1,7 @@
 //! Differential test: our bumps against the real node-semver (pinned in tests/node/package.json,
 //! installed by scripts/test) over a grid of versions, kinds and preids, refusals included.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use semver::Version;
 use tamma_release::plan::bump::{Bump, inc_from};
@@ -81,22 +79,8 @@ fn bumps_match_node_semver() {
             }
         }
     }
-    let mut child = Command::new("node")
-        .args(["-e", SCRIPT])
-        .current_dir(&node_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(serde_json::to_string(&cases).unwrap().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let expected: Vec<Option<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    let out = crate::support::node(&["-e", SCRIPT], serde_json::to_string(&cases).unwrap().as_bytes());
+    let expected: Vec<Option<String>> = serde_json::from_slice(&out).unwrap();
     assert_eq!(expected.len(), cases.len());
     let mut mismatches = Vec::new();
     for ((version, kind, preid, base), node) in cases.iter().zip(&expected) {

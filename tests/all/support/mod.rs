@@ -133,3 +133,25 @@ pub fn parse_yaml(text: &str) -> serde_json::Value {
     let out = child.wait_with_output().unwrap();
     serde_json::from_slice(&out.stdout).expect("js-yaml parses the workflow")
 }
+
+/// Runs node in tests/node (where scripts/test installs the reference tools) with `args`,
+/// `input` on stdin; returns stdout, or fails the test with stderr.
+pub fn node(args: &[&str], input: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Command::new("node")
+        .args(args)
+        .current_dir(root().join("tests/node"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "node {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

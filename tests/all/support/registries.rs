@@ -98,6 +98,33 @@ impl Verdaccio {
     }
 }
 
+impl Verdaccio {
+    /// Installs `spec` into an empty project with the real npm client from this registry, and
+    /// returns the project (its `node_modules` holds what npm chose).
+    pub fn install(&self, spec: &str) -> tempfile::TempDir {
+        let project = tempfile::tempdir().unwrap();
+        std::fs::write(
+            project.path().join("package.json"),
+            "{\"name\": \"user\", \"version\": \"1.0.0\"}",
+        )
+        .unwrap();
+        let out = self.npm(project.path(), &["install", "--no-audit", "--no-fund", spec]);
+        assert!(
+            out.status.success(),
+            "npm install {spec}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        project
+    }
+
+    /// The `version` of `package` as npm installed it in `project`.
+    pub fn installed(project: &Path, package: &str) -> Option<String> {
+        let text = std::fs::read_to_string(project.join("node_modules").join(package).join("package.json")).ok()?;
+        let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+        manifest["version"].as_str().map(str::to_string)
+    }
+}
+
 impl Drop for Verdaccio {
     fn drop(&mut self) {
         let _ = self.child.kill();
