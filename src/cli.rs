@@ -43,6 +43,12 @@ pub enum CliCommand {
     /// and the docs branch go back to what they were before it; the release stays, marked a
     /// prerelease with a banner; its npm versions are deprecated. Running it again changes nothing.
     Rollback(Box<RollbackArgs>),
+    /// The releases on GitHub, newest first — channel, state (published, draft, rolled back), date,
+    /// the run that made each — and where every pointer they moved points now, flagging one moved
+    /// outside a release (drift). Only reads.
+    History(HistoryArgs),
+    /// `history`, then exit 1 when a channel pointer drifted: for a scheduled monitoring workflow.
+    Status(HistoryArgs),
     /// Look at the repository (package.json, pnpm-workspace.yaml, Cargo.toml, Dockerfile,
     /// book.toml, docs/) and write a commented .github/tamma-release.toml and the release and
     /// rollback workflows for what it found.
@@ -241,6 +247,23 @@ pub struct RollbackArgs {
     /// Also write the outputs to FILE in $GITHUB_OUTPUT format.
     #[arg(long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
+    /// Tokens and credentials.
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}
+
+/// `history` and `status` flags.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// How many releases to list, newest first (their journals say which pointers to read).
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub limit: usize,
+    /// Config file, relative to the repository [default: .github/tamma-release.toml, optional].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Also write the Markdown to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_file: Option<PathBuf>,
     /// Tokens and credentials.
     #[command(flatten)]
     pub credentials: CredentialArgs,

@@ -5,8 +5,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use tamma_release::action::inputs::HistoryCommand;
 use tamma_release::action::{self, Env, commands, event::EventPayload, inputs, outputs};
 use tamma_release::build::{self, checksum};
+use tamma_release::config::Config;
 use tamma_release::error::{Error, ExitStatus};
 use tamma_release::pipeline::{self, Command, Progress};
 use tamma_release::plan::changelog;
@@ -60,6 +62,25 @@ pub fn run_cli(command: Command, workspace: PathBuf, options: Options, env: &Env
     finish(result, &workspace, sinks)
 }
 
+/// `tamma-release history` and `status`.
+pub fn run_history(
+    kind: HistoryCommand,
+    workspace: PathBuf,
+    options: Options,
+    env: &Env,
+    sinks: &Sinks,
+    limit: usize,
+) -> ExitStatus {
+    let ci = action::ci_context(env);
+    match Machine::from_env(env).and_then(|machine| ReleaseRequest::resolve(workspace.clone(), options, ci, machine)) {
+        Ok(request) => history(kind, &request, sinks, limit),
+        Err(error) => {
+            report_error(&error, &workspace, sinks);
+            error.exit_status()
+        }
+    }
+}
+
 /// Runs as an Actions step. Secrets are masked before anything else is printed.
 pub fn run_action(env: &Env, cli_workspace: Option<PathBuf>, init_logging: impl FnOnce()) -> ExitStatus {
     let mut stdout = std::io::stdout().lock();
@@ -103,9 +124,73 @@ pub fn run_action(env: &Env, cli_workspace: Option<PathBuf>, init_logging: impl 
             let _ = out.flush();
         });
         let request = ReleaseRequest::resolve(workspace.clone(), inputs.options, action::ci_context(env), machine)?;
-        execute(inputs.command, &request, &sinks)
+        Ok((inputs.command, inputs.history, request))
     })();
-    finish(result, &workspace, &sinks)
+    match result {
+        Ok((_, Some(kind), request)) => history(kind, &request, &sinks, HISTORY_LIMIT),
+        Ok((command, None, request)) => finish(execute(command, &request, &sinks), &workspace, &sinks),
+        Err(error) => finish(Err(error), &workspace, &sinks),
+    }
+}
+
+/// How many releases `history` lists by default.
+pub const HISTORY_LIMIT: usize = 30;
+
+/// `history` and `status` (CLI and action): the releases and every channel now, as Markdown on
+/// stdout (or JSON) and in the summary; `status` exits 1 when a channel drifted.
+pub fn history(kind: HistoryCommand, request: &ReleaseRequest, sinks: &Sinks, limit: usize) -> ExitStatus {
+    let result = Config::load(&request.workspace, request.config_path.as_deref())
+        .and_then(|(config, _)| tamma_release::history::history(request, &config, limit));
+    let found = match result {
+        Ok(found) => found,
+        Err(error) => {
+            report_error(&error, &request.workspace, sinks);
+            return error.exit_status();
+        }
+    };
+    let markdown = found.markdown();
+    if sinks.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&found).expect("a history serializes")
+        );
+    } else if !sinks.actions {
+        print!("{markdown}");
+    }
+    if let Some(path) = &sinks.summary_file
+        && let Err(error) = outputs::append(path, &markdown)
+    {
+        eprintln!("error: {error}");
+    }
+    let drifted = found.drifted();
+    if kind == HistoryCommand::Status && !drifted.is_empty() {
+        let names: Vec<String> = drifted
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} is {} but the releases left it at {}",
+                    p.name,
+                    p.now.as_deref().unwrap_or("missing"),
+                    p.expected.as_deref().unwrap_or("nothing")
+                )
+            })
+            .collect();
+        let error = Error::Failed(format!(
+            "{} channel pointer(s) moved outside a release: {}; roll back or re-release to put them right, or move them back by hand",
+            drifted.len(),
+            names.join("; ")
+        ));
+        let message = tamma_release::redact::urls(&error.to_string());
+        match sinks.actions {
+            true => println!(
+                "{}",
+                commands::error("tamma-release status", &message, None, &request.workspace)
+            ),
+            false => eprintln!("error: {message}"),
+        }
+        return error.exit_status();
+    }
+    ExitStatus::Ok
 }
 
 /// `tamma-release checksum`: `sha256sum` lines on stdout or in `--output`.

@@ -14,6 +14,7 @@ pub mod config;
 pub mod context;
 pub mod dates;
 pub mod error;
+pub mod history;
 pub mod http;
 pub mod init;
 pub mod packages;

@@ -130,6 +130,24 @@ fn main() -> ExitCode {
             init_logging(false, cli.verbose, cli.quiet);
             edge::run_init(args, workspace(&cli))
         }
+        CliCommand::History(args) | CliCommand::Status(args) => {
+            init_logging(false, cli.verbose, cli.quiet);
+            let kind = match &cli.command {
+                CliCommand::Status(_) => tamma_release::action::inputs::HistoryCommand::Status,
+                _ => tamma_release::action::inputs::HistoryCommand::History,
+            };
+            let options = Options {
+                config: args.config.clone(),
+                ..credential_options(&args.credentials)
+            };
+            let sinks = edge::Sinks {
+                json: cli.json,
+                summary_file: args.summary_file.clone(),
+                output_file: None,
+                actions: false,
+            };
+            edge::run_history(kind, workspace(&cli), options, &env, &sinks, args.limit)
+        }
         CliCommand::Check(args) => {
             init_logging(false, cli.verbose, cli.quiet);
             edge::run_check(args, workspace(&cli), &env, cli.json)

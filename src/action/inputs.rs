@@ -16,8 +16,10 @@ use crate::secret::Secret;
 /// Everything the action's inputs ask for.
 #[derive(Debug, Clone)]
 pub struct ActionInputs {
-    /// `command`.
+    /// `command`: a pipeline command.
     pub command: Command,
+    /// `command: history` or `status`: read the releases instead of running the pipeline.
+    pub history: Option<HistoryCommand>,
     /// The request options from inputs (the layer below CLI flags).
     pub options: Options,
 }
@@ -70,9 +72,18 @@ pub fn parse_command(value: &str) -> Result<Command> {
         "rollback" => Ok(Command::Rollback),
         other => Err(Error::input(
             "command",
-            format!("{other:?} is not a command; allowed: release, plan, validate, rollback"),
+            format!("{other:?} is not a command; allowed: release, plan, validate, rollback, history, status"),
         )),
     }
+}
+
+/// `command: history` and `command: status`, which only read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryCommand {
+    /// The releases and where every channel points.
+    History,
+    /// The same, failing when a channel drifted.
+    Status,
 }
 
 /// The `merge` input: paths separated by white space; `dir/*` stands for every directory in
@@ -84,7 +95,13 @@ pub fn merge_dirs(text: &str) -> Vec<PathBuf> {
 /// Reads and checks every input.
 pub fn read(env: &Env, event: &EventPayload) -> Result<ActionInputs> {
     let value = |name: &str| action_input(env, name).or_else(|| event.dispatch_input(name).map(str::to_string));
+    let history = match value("command").as_deref().map(str::trim) {
+        Some("history") => Some(HistoryCommand::History),
+        Some("status") => Some(HistoryCommand::Status),
+        _ => None,
+    };
     let command = match value("command") {
+        Some(_) if history.is_some() => Command::Plan,
         Some(text) => parse_command(&text)?,
         None => Command::Release,
     };
@@ -93,6 +110,7 @@ pub fn read(env: &Env, event: &EventPayload) -> Result<ActionInputs> {
     let config = value("config").filter(|p| p != DEFAULT_CONFIG_PATH).map(PathBuf::from);
     Ok(ActionInputs {
         command,
+        history,
         options: Options {
             dry_run,
             version: value("version"),

@@ -30,7 +30,7 @@ pub struct OutputSpec {
 pub const INPUTS: &[InputSpec] = &[
     InputSpec {
         name: "command",
-        description: "What to run: `release` (the whole pipeline), `plan` (only print what a release would do), `validate` (plan, then the validation gates) or `rollback` (put the release `version` names — default the highest stable release — back from its journal). Empty means `release`.",
+        description: "What to run: `release` (the whole pipeline), `plan` (only print what a release would do), `validate` (plan, then the validation gates) or `rollback` (put the release `version` names — default the highest stable release — back from its journal), `history` (the releases and where every channel points now, in the job summary; only reads) or `status` (`history`, failing when a channel pointer was moved outside a release: for a scheduled monitoring workflow). Empty means `release`.",
         default: "",
         secret: false,
     },

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+mod history;
 mod packages;
 
 use crate::pipeline::Command;

@@ -93,6 +93,9 @@ pub struct Journal {
     /// Deployments recorded.
     #[serde(default)]
     pub deployments: Vec<DeploymentRecord>,
+    /// The workflow run that made the release (the first run, when a later one resumed it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
 }
 
 /// Now, as RFC 3339 UTC.
@@ -115,6 +118,7 @@ impl Journal {
             runs: 1,
             steps: Vec::new(),
             deployments: Vec::new(),
+            run: None,
         }
     }
 
@@ -258,6 +262,7 @@ mod tests {
             runs: 1,
             steps: Vec::new(),
             deployments: Vec::new(),
+            run: None,
         }
     }
 

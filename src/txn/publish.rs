@@ -93,6 +93,9 @@ pub fn publish(
         floating_commit: None,
         action_yml,
     };
+    if run.txn.journal.run.is_none() {
+        run.txn.journal.run = request.ci.run_url.clone();
+    }
     for checked in installable {
         run.txn.note("stage", "npm", checked);
     }

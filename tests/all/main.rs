@@ -10,6 +10,7 @@ mod generated;
 mod github;
 mod guide;
 mod histories;
+mod history;
 mod hostile_inputs;
 mod hostile_paths;
 mod hostile_servers;

@@ -572,6 +572,7 @@ fn an_image_tag_that_did_not_exist_before_is_deleted_where_the_registry_can() {
                 outcome: Outcome::Done,
             }],
             deployments: vec![],
+            run: None,
         };
         let mut txn = tamma_release::txn::Transaction::for_rollback(journal, &journal_dir.path().join("j.json"), false);
         let undo = txn.undo(&io, "rollback", false, None).unwrap();

@@ -44,6 +44,12 @@ pub struct ApiRelease {
     /// Immutable once published.
     #[serde(default)]
     pub immutable: Option<bool>,
+    /// When it was created, RFC 3339.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// When it was published (`None` for a draft), RFC 3339.
+    #[serde(default)]
+    pub published_at: Option<String>,
 }
 
 /// An asset as the API returns it.

@@ -356,6 +356,8 @@ impl ReleaseHost for GitHubHost {
             upload_url: upload_url.clone(),
             body: None,
             immutable: None,
+            created_at: None,
+            published_at: None,
         };
         if let Some(stale) = found {
             self.client.delete_asset(stale.id, &stale.name)?;

@@ -160,6 +160,9 @@ impl State {
             "upload_url": format!("{base}/uploads/repos/{REPO}/releases/{}/assets{{?name,label}}", r.id),
             "id": r.id, "node_id": format!("RE_{}", r.id), "tag_name": r.tag, "target_commitish": "main", "name": r.tag,
             "draft": r.draft, "prerelease": r.prerelease, "body": r.body, "immutable": false,
+            // GitHub's dates; here a second per release id, in the order they were made.
+            "created_at": format!("2026-01-01T00:{:02}:{:02}Z", r.id / 60 % 60, r.id % 60),
+            "published_at": (!r.draft).then(|| format!("2026-01-01T00:{:02}:{:02}Z", r.id / 60 % 60, r.id % 60)),
             "assets": r.assets.iter().map(|a| self.asset_json(a)).collect::<Vec<_>>(),
         })
     }
@@ -172,7 +175,7 @@ impl State {
         })
     }
 
-    fn id(&mut self) -> u64 {
+    pub fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
     }
@@ -727,7 +730,12 @@ impl FakeGitHub {
     pub fn release(&self, dir: &std::path::Path, args: &[&str]) -> std::process::Command {
         let mut all = vec!["release"];
         all.extend_from_slice(args);
-        let mut cmd = crate::support::tamma(&all);
+        self.command(dir, &all)
+    }
+
+    /// `tamma-release ARGS` in `dir`, pointed at this fake with the right token.
+    pub fn command(&self, dir: &std::path::Path, args: &[&str]) -> std::process::Command {
+        let mut cmd = crate::support::tamma(args);
         cmd.current_dir(dir)
             .env("GITHUB_API_URL", &self.uri)
             .env("GITHUB_REPOSITORY", REPO)
