@@ -1,6 +1,7 @@
 //! Why this exists: people want to hear that a release went out — or failed — where they already
 //! are. Each `[notify] webhooks` URL gets a JSON message, the `slack-webhook` input a Slack
-//! message; a notification that fails is a warning, never a failed release.
+//! message, each with links to the workflow run and the release's journal; a notification that
+//! fails is a warning, never a failed release.
 
 use crate::config::Config;
 use crate::error::Error;
@@ -24,9 +25,26 @@ pub fn send(
         .and_then(|r| r.url.clone())
         .or_else(|| request.ci.run_url.clone())
         .unwrap_or_default();
+    // A published release's assets download from …/releases/download/<tag>/<name>, the page's
+    // address with `tag` for `download` (on GHES too); a draft's are not public.
+    let journal = report
+        .release
+        .as_ref()
+        .filter(|r| !r.draft)
+        .and_then(|r| r.url.as_deref())
+        .filter(|url| url.contains("/releases/tag/"))
+        .map(|url| {
+            format!(
+                "{}/{}",
+                url.replacen("/releases/tag/", "/releases/download/", 1),
+                crate::txn::journal::JOURNAL_ASSET
+            )
+        });
+    let run = request.ci.run_url.clone();
     let message = serde_json::json!({
         "event": outcome, "version": plan.version, "tag": plan.tag, "repository": plan.repository, "url": link,
         "error": failure.map(|e| crate::redact::urls(&e.to_string())), "duration-seconds": duration.as_secs(),
+        "run-url": run, "journal-url": journal,
     });
     let text = match failure {
         Some(error) => format!(
@@ -41,7 +59,19 @@ pub fn send(
             plan.tag
         ),
     };
+    let text = with_links(text, run.as_deref(), journal.as_deref());
     report.steps.extend(deliver(config, request, &message, &text));
+}
+
+/// `text` with the run's and the journal's links on lines of their own, where known.
+pub fn with_links(mut text: String, run: Option<&str>, journal: Option<&str>) -> String {
+    if let Some(run) = run {
+        text.push_str(&format!("\nrun: {run}"));
+    }
+    if let Some(journal) = journal {
+        text.push_str(&format!("\njournal: {journal}"));
+    }
+    text
 }
 
 /// Sends `message` to every `[notify] webhooks` URL and `text` to Slack; returns what was done.
@@ -79,4 +109,22 @@ pub fn deliver(config: &Config, request: &ReleaseRequest, message: &serde_json::
         });
     }
     steps
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chat_messages_end_with_the_links_that_are_known() {
+        let run = "https://github.com/o/r/actions/runs/7";
+        let journal = "https://github.com/o/r/releases/download/v1.0.0/release-journal.json";
+        assert_eq!(
+            super::with_links("released".into(), Some(run), Some(journal)),
+            format!("released\nrun: {run}\njournal: {journal}")
+        );
+        assert_eq!(
+            super::with_links("failed".into(), Some(run), None),
+            format!("failed\nrun: {run}")
+        );
+        assert_eq!(super::with_links("local".into(), None, None), "local");
+    }
 }

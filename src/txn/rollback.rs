@@ -148,15 +148,24 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
             "rolled back {from}{}",
             to.as_deref().map(|t| format!(" to {t}")).unwrap_or_default()
         );
+        let journal_url = assets
+            .iter()
+            .find(|a| a.name == JOURNAL_ASSET)
+            .map(|a| a.browser_download_url.clone());
         let message = serde_json::json!({
             "event": "rolled-back", "version": from, "tag": tag, "rolled-back-to": to,
             "repository": request.ci.repository, "url": release.html_url, "dry-run": request.dry_run,
             "duration-seconds": started.elapsed().as_secs(),
+            "run-url": request.ci.run_url, "journal-url": journal_url,
         });
-        let text = format!(
-            "tamma-release: {} {tag} was rolled back{}",
-            request.ci.repository.as_deref().unwrap_or_default(),
-            to.as_deref().map(|t| format!(" to {t}")).unwrap_or_default()
+        let text = crate::targets::notify::with_links(
+            format!(
+                "tamma-release: {} {tag} was rolled back{}",
+                request.ci.repository.as_deref().unwrap_or_default(),
+                to.as_deref().map(|t| format!(" to {t}")).unwrap_or_default()
+            ),
+            request.ci.run_url.as_deref(),
+            journal_url.as_deref(),
         );
         report
             .steps

@@ -142,6 +142,11 @@ fn staging_is_deployed_signed_and_smoke_checked() {
         note["duration-seconds"].is_u64() && note["url"].as_str().unwrap().contains("/releases/tag/v1.0.0"),
         "{note}"
     );
+    // Where to look when something is off: the journal of what moved.
+    assert!(
+        note["journal-url"] == "https://github.com/acme/widget/releases/download/v1.0.0/release-journal.json",
+        "{note}"
+    );
 }
 
 #[test]

@@ -193,6 +193,14 @@ fn rollback_from_a_dispatch_form_sets_outputs_and_notifies() {
     let message: serde_json::Value = serde_json::from_slice(&sent.last().unwrap().body).unwrap();
     assert_eq!(message["event"], "rolled-back");
     assert_eq!(message["rolled-back-to"], "1.0.0");
+    // Links to the run that rolled back and to the journal it read.
+    assert_eq!(message["run-url"], "https://github.com/acme/widget/actions/runs/7");
+    assert!(
+        message["journal-url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/release-journal.json")),
+        "{message}"
+    );
 
     // Pressed again: nothing to do, nothing written, no notification.
     let writes = fake.with(|s| s.writes());
