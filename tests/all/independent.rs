@@ -349,6 +349,51 @@ fn packages_release_on_their_own_versions_resume_and_roll_back_as_one_run() {
     let (out, _, _) = rollback(&fake, &repo, &token, "@acme/shared@1.1.0");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
     assert_eq!(fake.with(|s| s.writes()), writes);
+
+    // history reads every package's releases and dist-tags: the run's three rolled back, each
+    // latest where the rollback left it, nothing drifted.
+    let out = fake
+        .command(repo.path(), &["status", "--json"])
+        .env("NPM_TOKEN", &token)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let history: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let state = |tag: &str| {
+        history["releases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["tag"] == tag)
+            .map(|r| r["state"].clone())
+    };
+    assert_eq!(state("@acme/api@1.0.1"), Some(json!("rolled-back")));
+    assert_eq!(state("@acme/cli@1.0.1"), Some(json!("published")));
+    let latest_now: Vec<(String, String)> = history["pointers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"].as_str().unwrap().ends_with("@latest"))
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["now"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(latest_now.len(), 3, "{history:#}");
+    assert!(
+        latest_now.contains(&("@acme/cli@latest".into(), "1.0.1".into())),
+        "{latest_now:?}"
+    );
+    assert!(
+        history["pointers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["drift"] == false),
+        "{history:#}"
+    );
 }
 
 /// `plan --json` in `repo` (a dry run): (package, version) planned.
