@@ -186,7 +186,7 @@ mod tests {
             .to_string();
         assert_eq!(
             err,
-            "command: \"bogus\" is not a command; allowed: release, plan, validate, rollback"
+            "command: \"bogus\" is not a command; allowed: release, plan, validate, rollback, history, status"
         );
     }
 
