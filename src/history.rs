@@ -245,14 +245,7 @@ fn pointer_states(
     client: &GitHubClient,
     moves: Vec<(Pointer, Move)>,
 ) -> Result<Vec<PointerRecord>> {
-    let http = crate::http::Http::new(crate::targets::github::http_policy(config, &request.ci)?)?;
-    let npm = crate::targets::npm::NpmTarget::new(Some(http.clone()), request.npm_token.clone());
-    let oci = crate::targets::oci::OciTarget::new(
-        Some(http),
-        crate::txn::shipment::image_credentials(request, config)?,
-        config.image.insecure_registries.clone(),
-        request.machine.docker_host.clone(),
-    );
+    let (npm, oci) = crate::txn::shipment::pointer_targets(request, config)?;
     let io = PointerIo {
         npm: &npm,
         oci: &oci,

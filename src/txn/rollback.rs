@@ -13,9 +13,9 @@ use crate::plan::VersionSource;
 use crate::plan::version::release_version_of;
 use crate::report::{RollbackSummary, RunReport};
 use crate::request::ReleaseRequest;
+use crate::targets::StepRecord;
 use crate::targets::github::client::{ApiRelease, GitHubClient};
 use crate::targets::github::{HostedRelease, PLAN_ASSET};
-use crate::targets::{StepRecord, npm, oci};
 use crate::txn::Transaction;
 use crate::txn::journal::{JOURNAL_ASSET, Journal};
 use crate::txn::lock::{Lock, LockSettings};
@@ -68,14 +68,7 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
     }
     let plan = release_plan(&client, &release, &assets)?
         .ok_or_else(|| Error::Failed(format!("{tag} has a journal but no {PLAN_ASSET}")))?;
-    let http = crate::http::Http::new(crate::targets::github::http_policy(config, &request.ci)?)?;
-    let npm_target = npm::NpmTarget::new(Some(http.clone()), request.npm_token.clone());
-    let oci_target = oci::OciTarget::new(
-        Some(http),
-        crate::txn::shipment::image_credentials(request, config)?,
-        config.image.insecure_registries.clone(),
-        request.machine.docker_host.clone(),
-    );
+    let (npm_target, oci_target) = crate::txn::shipment::pointer_targets(request, config)?;
     let io = PointerIo {
         npm: &npm_target,
         oci: &oci_target,

@@ -237,3 +237,20 @@ pub fn write_plan_asset(request: &ReleaseRequest, report: &RunReport) -> Result<
         media_type: "application/json".into(),
     })
 }
+
+/// The npm and container-registry clients that read and move pointers outside a publish run
+/// (rollback, history), with the request's credentials and the config's HTTP policy.
+pub fn pointer_targets(
+    request: &ReleaseRequest,
+    config: &Config,
+) -> Result<(crate::targets::npm::NpmTarget, crate::targets::oci::OciTarget)> {
+    let http = crate::http::Http::new(crate::targets::github::http_policy(config, &request.ci)?)?;
+    let npm = crate::targets::npm::NpmTarget::new(Some(http.clone()), request.npm_token.clone());
+    let oci = crate::targets::oci::OciTarget::new(
+        Some(http),
+        image_credentials(request, config)?,
+        config.image.insecure_registries.clone(),
+        request.machine.docker_host.clone(),
+    );
+    Ok((npm, oci))
+}
