@@ -221,6 +221,24 @@ pub struct CredentialArgs {
         help_heading = SECRETS
     )]
     pub slack_webhook: Option<String>,
+    /// User for the SMTP server of `[notify] email` [env: SMTP_USERNAME].
+    #[arg(
+        long,
+        value_name = "USER",
+        env = "SMTP_USERNAME",
+        hide_env = true,
+        help_heading = SECRETS
+    )]
+    pub smtp_username: Option<String>,
+    /// Password for the SMTP server of `[notify] email` [env: SMTP_PASSWORD].
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "SMTP_PASSWORD",
+        hide_env = true,
+        help_heading = SECRETS
+    )]
+    pub smtp_password: Option<String>,
 }
 
 /// `rollback` flags.

@@ -80,6 +80,8 @@ fn credential_options(credentials: &cli::CredentialArgs) -> Options {
         registry_username: credentials.registry_username.clone(),
         registry_password: credentials.registry_password.clone().and_then(Secret::new),
         slack_webhook: credentials.slack_webhook.clone().and_then(Secret::new),
+        smtp_username: credentials.smtp_username.clone().and_then(Secret::new),
+        smtp_password: credentials.smtp_password.clone().and_then(Secret::new),
         ..Options::default()
     }
 }

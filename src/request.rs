@@ -105,6 +105,10 @@ pub struct Options {
     pub signing_passphrase: Option<crate::secret::Secret>,
     /// `--slack-webhook` / `SLACK_WEBHOOK` / input `slack-webhook`.
     pub slack_webhook: Option<crate::secret::Secret>,
+    /// `--smtp-username` / `SMTP_USERNAME` / input `smtp-username`.
+    pub smtp_username: Option<crate::secret::Secret>,
+    /// `--smtp-password` / `SMTP_PASSWORD` / input `smtp-password`.
+    pub smtp_password: Option<crate::secret::Secret>,
     /// The command is `rollback`: no version means the latest release, and bumps make no sense.
     pub rollback: bool,
     /// `--package` / `package`: in independent mode, the one package (and its dependents).
@@ -131,6 +135,8 @@ impl Options {
             signing_key: self.signing_key.or(lower.signing_key),
             signing_passphrase: self.signing_passphrase.or(lower.signing_passphrase),
             slack_webhook: self.slack_webhook.or(lower.slack_webhook),
+            smtp_username: self.smtp_username.or(lower.smtp_username),
+            smtp_password: self.smtp_password.or(lower.smtp_password),
             rollback: self.rollback || lower.rollback,
             package: self.package.or(lower.package),
         }
@@ -170,6 +176,8 @@ pub struct ReleaseRequest {
     pub signing_passphrase: Option<crate::secret::Secret>,
     /// The Slack incoming webhook (a secret: its URL is the credential).
     pub slack_webhook: Option<crate::secret::Secret>,
+    /// The SMTP server's user and password, for `[notify] email`.
+    pub smtp: Option<(crate::secret::Secret, crate::secret::Secret)>,
     /// Independent mode: release only this package (and what follows it).
     pub package: Option<String>,
 }
@@ -318,6 +326,7 @@ impl ReleaseRequest {
             signing_key: options.signing_key,
             signing_passphrase: options.signing_passphrase,
             slack_webhook: options.slack_webhook,
+            smtp: options.smtp_username.zip(options.smtp_password),
             package: given(&options.package),
         })
     }

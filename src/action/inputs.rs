@@ -127,6 +127,8 @@ pub fn read(env: &Env, event: &EventPayload) -> Result<ActionInputs> {
             signing_key: action_input(env, "signing-key").and_then(Secret::new),
             signing_passphrase: action_input(env, "signing-passphrase").and_then(Secret::new),
             slack_webhook: action_input(env, "slack-webhook").and_then(Secret::new),
+            smtp_username: action_input(env, "smtp-username").and_then(Secret::new),
+            smtp_password: action_input(env, "smtp-password").and_then(Secret::new),
             config,
             stages: value("stages"),
             rollback: command == Command::Rollback,

@@ -89,6 +89,18 @@ pub const INPUTS: &[InputSpec] = &[
         secret: true,
     },
     InputSpec {
+        name: "smtp-username",
+        description: "The user the SMTP server of `[notify] email` logs in with. Masked before anything is printed.",
+        default: "",
+        secret: true,
+    },
+    InputSpec {
+        name: "smtp-password",
+        description: "The password of `smtp-username`. Sent only over TLS. Masked before anything is printed.",
+        default: "",
+        secret: true,
+    },
+    InputSpec {
         name: "version",
         description: "The version to release (semver, without the tag prefix). Empty on a tag push: the pushed tag is the version. With `command: rollback`, the version to roll back; empty means the highest stable release (so a second run changes nothing), and a prerelease needs its version.",
         default: "",

@@ -94,4 +94,25 @@ pub struct NotifyConfig {
     /// Generic webhooks that receive a JSON message on success, failure and rollback.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<String>,
+    /// An email on success, failure and rollback, with the same content as the webhooks'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailConfig>,
+}
+
+/// `[notify.email]`: who is told by email, and through which SMTP server. The user and password
+/// come from the `smtp-username` and `smtp-password` inputs (SMTP_USERNAME, SMTP_PASSWORD).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EmailConfig {
+    /// Recipients, e.g. ["team@example.com", "Ops <ops@example.com>"].
+    pub to: Vec<String>,
+    /// The sender, e.g. "Releases <releases@example.com>".
+    pub from: String,
+    /// The server: `smtps://host[:465]` (TLS from the first byte) or `smtp://host[:587]`
+    /// (STARTTLS, required — on a loopback host used when the server offers it).
+    pub smtp: String,
+    /// A PEM file of root certificates the server's may chain to besides the public ones (a
+    /// private CA), relative to the repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<String>,
 }

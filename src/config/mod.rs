@@ -17,7 +17,7 @@ mod independent;
 mod validate;
 
 pub use artifact::{ArtifactConfig, ArtifactKind, RESERVED_NAMES, asset_name_problem, github_keeps_name};
-pub use deploy::{DeployConfig, DocsDeploy, NotifyConfig, SmokeCheck, StagingDeploy};
+pub use deploy::{DeployConfig, DocsDeploy, EmailConfig, NotifyConfig, SmokeCheck, StagingDeploy};
 pub use independent::{DEFAULT_PACKAGE_TAG, package_tag_prefix};
 pub use validate::{AuditFormat, AuditGate, BenchGate, DocsGate, IgnoredAdvisory, MetricLimit, ValidateConfig};
 
@@ -280,7 +280,7 @@ pub struct ReleaseConfig {
     pub bump: Option<String>,
     /// Variables the build, test and deploy commands receive although the release withholds them:
     /// by default commands get the environment without the action's `INPUT_*` and without
-    /// GITHUB_TOKEN, GH_TOKEN, NPM_TOKEN, REGISTRY_PASSWORD, DEPLOY_SECRET, SLACK_WEBHOOK, SIGNING_KEY,
+    /// GITHUB_TOKEN, GH_TOKEN, NPM_TOKEN, REGISTRY_PASSWORD, DEPLOY_SECRET, SLACK_WEBHOOK, SMTP_USERNAME, SMTP_PASSWORD, SIGNING_KEY,
     /// SIGNING_PASSPHRASE and the
     /// runner's ACTIONS_ID_TOKEN_REQUEST_* / ACTIONS_RUNTIME_TOKEN. E.g. ["NPM_TOKEN"].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -583,6 +583,11 @@ impl Config {
                     format!("two artifacts are named {name:?}; artifact names must be unique"),
                 ));
             }
+        }
+        if let Some(email) = &self.notify.email
+            && let Err((key, message)) = crate::targets::email::check(email)
+        {
+            return Err(at_key(key, message));
         }
         independent::check(self).map_err(|(key, message)| at_key(key, message))
     }

@@ -2,6 +2,7 @@
 //! the pipeline can run against the real system, a fake in tests, or the dry-run recorder.
 
 pub mod deploy;
+pub mod email;
 pub mod github;
 pub mod notify;
 pub mod npm;

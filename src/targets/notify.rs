@@ -41,10 +41,19 @@ pub fn send(
             )
         });
     let run = request.ci.run_url.clone();
+    let channel = semver::Version::parse(&plan.version)
+        .map(|v| crate::targets::channel_for(&v))
+        .ok();
+    let moved: Vec<serde_json::Value> = report
+        .pointers
+        .iter()
+        .map(|m| serde_json::json!({"pointer": crate::redact::urls(&m.pointer), "before": m.old, "after": m.new}))
+        .collect();
     let message = serde_json::json!({
-        "event": outcome, "version": plan.version, "tag": plan.tag, "repository": plan.repository, "url": link,
+        "event": outcome, "version": plan.version, "tag": plan.tag, "channel": channel,
+        "repository": plan.repository, "url": link,
         "error": failure.map(|e| crate::redact::urls(&e.to_string())), "duration-seconds": duration.as_secs(),
-        "run-url": run, "journal-url": journal,
+        "run-url": run, "journal-url": journal, "moved": moved,
     });
     let text = match failure {
         Some(error) => format!(
@@ -63,6 +72,81 @@ pub fn send(
     report.steps.extend(deliver(config, request, &message, &text));
 }
 
+/// Mails `message` to `[notify.email]`: `text`'s first line is the subject; the body is `text`
+/// and every field of the message. A failure is a warning step.
+fn email_step(
+    email: &crate::config::EmailConfig,
+    request: &ReleaseRequest,
+    message: &serde_json::Value,
+    text: &str,
+) -> StepRecord {
+    let ca = match &email.ca {
+        Some(path) => match crate::prepare::inside(&request.workspace, path, "notify.email.ca")
+            .and_then(|relative| crate::prepare::read(&request.workspace.join(relative)))
+        {
+            Ok(pem) => Some(pem.into_bytes()),
+            Err(error) => return email_failed(&email.smtp, &error.to_string()),
+        },
+        None => None,
+    };
+    let subject = text.lines().next().unwrap_or_default();
+    match crate::targets::email::send(
+        email,
+        ca.as_deref(),
+        request.smtp.as_ref(),
+        subject,
+        &mail_body(text, message),
+    ) {
+        Ok(server) => StepRecord {
+            target: "notify".into(),
+            action: format!("emailed {} through {server}", email.to.join(", ")),
+            dry_run: false,
+        },
+        Err(why) => email_failed(&email.smtp, &why),
+    }
+}
+
+fn email_failed(server: &str, why: &str) -> StepRecord {
+    tracing::warn!("the email through {server} failed ({why}); the release is not affected");
+    StepRecord {
+        target: "notify".into(),
+        action: format!("emailed through {server} (failed: {why}; a warning only)"),
+        dry_run: false,
+    }
+}
+
+/// The mail's body: the chat text, then each field of the webhook message on a line.
+fn mail_body(text: &str, message: &serde_json::Value) -> String {
+    let mut body = format!("{text}\n\n");
+    let Some(fields) = message.as_object() else {
+        return body;
+    };
+    for (key, value) in fields {
+        match value {
+            serde_json::Value::Null => {}
+            serde_json::Value::String(text) => body.push_str(&format!("{key}: {text}\n")),
+            serde_json::Value::Array(list) if list.is_empty() => {}
+            serde_json::Value::Array(list) => {
+                body.push_str(&format!("{key}:\n"));
+                for item in list {
+                    let line = match (item.get("pointer"), item.get("after")) {
+                        (Some(pointer), Some(after)) => format!(
+                            "{} : {} -> {}",
+                            pointer.as_str().unwrap_or_default(),
+                            item.get("before").and_then(|b| b.as_str()).unwrap_or("nothing"),
+                            after.as_str().unwrap_or_default()
+                        ),
+                        _ => item.to_string(),
+                    };
+                    body.push_str(&format!("  {line}\n"));
+                }
+            }
+            other => body.push_str(&format!("{key}: {other}\n")),
+        }
+    }
+    body
+}
+
 /// `text` with the run's and the journal's links on lines of their own, where known.
 pub fn with_links(mut text: String, run: Option<&str>, journal: Option<&str>) -> String {
     if let Some(run) = run {
@@ -78,7 +162,7 @@ pub fn with_links(mut text: String, run: Option<&str>, journal: Option<&str>) ->
 /// Nothing is sent in a dry run; a failure is a warning.
 pub fn deliver(config: &Config, request: &ReleaseRequest, message: &serde_json::Value, text: &str) -> Vec<StepRecord> {
     let slack = request.slack_webhook.as_ref().map(|s| s.expose().to_string());
-    if request.dry_run || (config.notify.webhooks.is_empty() && slack.is_none()) {
+    if request.dry_run || (config.notify.webhooks.is_empty() && slack.is_none() && config.notify.email.is_none()) {
         return Vec::new();
     }
     let Ok(http) = crate::http::Http::new(crate::http::HttpPolicy::default()) else {
@@ -93,6 +177,9 @@ pub fn deliver(config: &Config, request: &ReleaseRequest, message: &serde_json::
         .collect();
     if let Some(url) = slack {
         targets.push((url, serde_json::json!({ "text": text })));
+    }
+    if let Some(email) = &config.notify.email {
+        steps.push(email_step(email, request, message, text));
     }
     for (url, body) in targets {
         let sent = http.client().post(&url).json(&body).send();

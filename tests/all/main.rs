@@ -5,6 +5,7 @@ mod build;
 mod cli;
 mod deploy;
 mod dry_runs;
+mod email;
 mod fuzz;
 mod generated;
 mod github;
