@@ -8,10 +8,13 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::support::github::{FakeGitHub, FakeRelease};
-use crate::support::registries::Verdaccio;
+use crate::support::registries::{Registry, Verdaccio};
 use crate::support::{TestRepo, text};
 
-fn tag_push(fake: &FakeGitHub, repo: &TestRepo, tag: &str, token: &str) {
+fn tag_push(fake: &FakeGitHub, repo: &TestRepo, tag: &str, token: &str, image: &dyn Fn(&TestRepo) -> String) {
+    image(repo);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", &format!("chore: the image of {tag}")]);
     repo.git(&["tag", tag]);
     repo.git(&["checkout", "-q", "-f", tag]);
     let (out, _, _) = fake.action(
@@ -40,10 +43,17 @@ fn run(fake: &FakeGitHub, repo: &TestRepo, args: &[&str], token: &str) -> (Optio
 #[test]
 fn history_shows_every_release_and_channel_and_status_fails_on_drift_until_a_rollback() {
     let verdaccio = Verdaccio::start();
+    let registry = Registry::start();
     let fake = FakeGitHub::start();
     let token = verdaccio.token.clone();
     let repo = TestRepo::new();
     repo.write(".gitignore", "dist/\n");
+    // The image each release pushes: its content is the commit's (a new digest each time).
+    let image = |repo: &TestRepo| {
+        let content = repo.git(&["rev-parse", "HEAD"]);
+        let _ = std::fs::remove_dir_all(repo.path().join("image"));
+        tamma_release::build::oci::write_test_layout(&repo.path().join("image"), "app.txt", content.as_bytes()).unwrap()
+    };
     repo.write(
         "package.json",
         "{\"name\": \"@h/widget\", \"version\": \"0.0.0\", \"main\": \"index.js\"}\n",
@@ -51,16 +61,16 @@ fn history_shows_every_release_and_channel_and_status_fails_on_drift_until_a_rol
     repo.write(
         ".github/tamma-release.toml",
         &format!(
-            "[github]\nwrite-interval = \"0s\"\n\n[npm]\nregistry = \"{}\"\n\n[[artifact]]\nkind = \"npm\"\npath = \".\"\n",
-            verdaccio.url
+            "[github]\nwrite-interval = \"0s\"\n\n[npm]\nregistry = \"{}\"\n\n[[artifact]]\nkind = \"npm\"\npath = \".\"\n\n[[artifact]]\nkind = \"image\"\nimage = \"{}/h/widget\"\noci-layout = \"image\"\n",
+            verdaccio.url, registry.host
         ),
     );
     repo.commit("index.js", "feat: the widget");
-    tag_push(&fake, &repo, "v1.0.0", &token);
+    tag_push(&fake, &repo, "v1.0.0", &token, &image);
     repo.commit("index.js", "feat: a knob");
-    tag_push(&fake, &repo, "v1.1.0", &token);
+    tag_push(&fake, &repo, "v1.1.0", &token, &image);
     repo.commit("index.js", "feat: a beta dial");
-    tag_push(&fake, &repo, "v1.2.0-beta.0", &token);
+    tag_push(&fake, &repo, "v1.2.0-beta.0", &token, &image);
     // A release a run left as a draft, and one another tool made (no journal).
     fake.with(|s| {
         let id = s.id();
@@ -127,6 +137,13 @@ fn history_shows_every_release_and_channel_and_status_fails_on_drift_until_a_rol
     assert_eq!(
         (beta["now"].as_str(), beta["drift"].as_bool()),
         (Some("1.2.0-beta.0"), Some(false))
+    );
+    let image_latest = pointer(&format!("{}/h/widget:latest", registry.host));
+    assert_eq!(image_latest["drift"], false, "{image_latest}");
+    assert_eq!(
+        image_latest["now"].as_str(),
+        registry.digest("h/widget", "1.1.0").as_deref(),
+        "latest is 1.1.0's image"
     );
     let github = pointer("the latest GitHub release");
     assert_eq!(
