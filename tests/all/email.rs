@@ -233,7 +233,14 @@ fn a_local_relay_without_tls_gets_the_mail_and_a_dead_server_is_only_a_warning()
     // Nothing listens there: the release is still released, and says what failed.
     let repo = project(&format!("smtp://127.0.0.1:{}", free_port()), None);
     let fake = FakeGitHub::start();
-    let out = fake.release(repo.path(), &["--version", "1.0.0"]).output().unwrap();
+    let summary = repo.path().join("summary.md");
+    let out = fake
+        .release(
+            repo.path(),
+            &["--version", "1.0.0", "--summary-file", summary.to_str().unwrap()],
+        )
+        .output()
+        .unwrap();
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
@@ -241,6 +248,11 @@ fn a_local_relay_without_tls_gets_the_mail_and_a_dead_server_is_only_a_warning()
         "{stdout}"
     );
     assert!(stderr.contains("the release is not affected"), "{stderr}");
+    let summary = std::fs::read_to_string(summary).unwrap();
+    assert!(
+        summary.contains("a warning only)"),
+        "the summary says so too:\n{summary}"
+    );
     fake.with(|s| assert!(!s.releases[0].draft, "published"));
 }
 
