@@ -274,8 +274,8 @@ pub struct RollbackArgs {
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// How many releases to list, newest first (their journals say which pointers to read).
-    #[arg(long, value_name = "N", default_value_t = 30)]
-    pub limit: usize,
+    #[arg(long, value_name = "N", default_value_t = crate::edge::HISTORY_LIMIT, value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: u64,
     /// Config file, relative to the repository [default: .github/tamma-release.toml, optional].
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,

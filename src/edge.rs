@@ -127,14 +127,14 @@ pub fn run_action(env: &Env, cli_workspace: Option<PathBuf>, init_logging: impl 
         Ok((inputs.command, inputs.history, request))
     })();
     match result {
-        Ok((_, Some(kind), request)) => history(kind, &request, &sinks, HISTORY_LIMIT),
+        Ok((_, Some(kind), request)) => history(kind, &request, &sinks, HISTORY_LIMIT as usize),
         Ok((command, None, request)) => finish(execute(command, &request, &sinks), &workspace, &sinks),
         Err(error) => finish(Err(error), &workspace, &sinks),
     }
 }
 
 /// How many releases `history` lists by default.
-pub const HISTORY_LIMIT: usize = 30;
+pub const HISTORY_LIMIT: u64 = 30;
 
 /// `history` and `status` (CLI and action): the releases and every channel now, as Markdown on
 /// stdout (or JSON) and in the summary; `status` exits 1 when a channel drifted.
@@ -180,14 +180,14 @@ pub fn history(kind: HistoryCommand, request: &ReleaseRequest, sinks: &Sinks, li
             drifted.len(),
             names.join("; ")
         ));
-        let message = tamma_release::redact::urls(&error.to_string());
-        match sinks.actions {
-            true => println!(
-                "{}",
-                commands::error("tamma-release status", &message, None, &request.workspace)
-            ),
-            false => eprintln!("error: {message}"),
-        }
+        // Said as every error is, but the summary and --json already hold the whole answer.
+        let said = Sinks {
+            json: false,
+            summary_file: None,
+            output_file: None,
+            actions: sinks.actions,
+        };
+        report_error(&error, &request.workspace, &said);
         return error.exit_status();
     }
     ExitStatus::Ok

@@ -12,7 +12,6 @@ use crate::request::ReleaseRequest;
 use crate::targets::github::client::{ApiRelease, GitHubClient};
 use crate::txn::journal::{JOURNAL_ASSET, Journal};
 use crate::txn::pointer::{Pointer, PointerIo};
-use crate::txn::rollback::BANNER;
 
 /// Where a release stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -127,10 +126,7 @@ pub fn history(request: &ReleaseRequest, config: &Config, limit: usize) -> Resul
     let count = found.len();
     for (index, (release, version, line)) in found.iter().enumerate() {
         let (prefix, scope) = &lines[*line];
-        let state = match (
-            release.draft,
-            release.body.as_deref().unwrap_or_default().starts_with(BANNER),
-        ) {
+        let state = match (release.draft, crate::txn::rollback::is_rolled_back(release)) {
             (true, _) => ReleaseState::Draft,
             (false, true) => ReleaseState::RolledBack,
             (false, false) => ReleaseState::Published,
@@ -149,9 +145,9 @@ pub fn history(request: &ReleaseRequest, config: &Config, limit: usize) -> Resul
             moved: Vec::new(),
             journal_problem: None,
         };
-        match journal_of(&client, release, prefix, scope) {
+        match journal_of(&client, release, prefix, scope)? {
             Ok(journal) => {
-                record.run = journal.run.clone();
+                record.run = journal.run.clone().filter(|run| is_run_url(run));
                 for step in journal.steps.iter().filter(|s| s.phase == "flip" && s.outcome.open()) {
                     let (Some(pointer), Some(after)) = (&step.pointer, &step.after) else {
                         continue;
@@ -208,24 +204,52 @@ fn date_of(release: &ApiRelease) -> Option<String> {
     release.published_at.clone().or_else(|| release.created_at.clone())
 }
 
-/// The release's journal, once its scope is checked; else why not, in words.
+/// The release's journal, once its scope is checked, or why it cannot be used, in words. A
+/// failure to reach GitHub is an error: an answer without that journal could be wrong.
 fn journal_of(
     client: &GitHubClient,
     release: &ApiRelease,
     prefix: &str,
     scope: &crate::txn::scope::Scope,
-) -> std::result::Result<Journal, String> {
+) -> Result<std::result::Result<Journal, String>> {
     let tag = &release.tag_name;
-    let assets = client.assets(release.id).map_err(|e| e.to_string())?;
+    let assets = client.assets(release.id)?;
     let Some(asset) = assets.iter().find(|a| a.name == JOURNAL_ASSET) else {
-        return Err(format!("no {JOURNAL_ASSET}: not released by tamma-release"));
+        return Ok(Err(format!("no {JOURNAL_ASSET}: not released by tamma-release")));
     };
-    let bytes = client.download_asset(asset.id).map_err(|e| e.to_string())?;
+    let bytes = client.download_asset(asset.id)?;
     let origin = format!("the {JOURNAL_ASSET} of {tag}");
-    let journal = Journal::parse(&bytes, &origin).map_err(|e| e.to_string())?;
-    // Untrusted until checked: no pointer this config does not release is read.
-    scope.check(&journal, tag, prefix, &origin).map_err(|e| e.to_string())?;
-    Ok(journal)
+    let journal = match Journal::parse(&bytes, &origin) {
+        Ok(journal) => journal,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    // Untrusted until checked: no pointer this config does not release is read, and a move
+    // must be to this release (its version, its tag), or the journal was edited.
+    if let Err(e) = scope.check(&journal, tag, prefix, &origin) {
+        return Ok(Err(e.to_string()));
+    }
+    let foreign = journal.steps.iter().find(|step| match (&step.pointer, &step.after) {
+        (Some(Pointer::NpmTag { .. }), Some(after)) => *after != journal.version,
+        (Some(Pointer::GithubLatest), Some(after)) => after != tag,
+        _ => false,
+    });
+    if let Some(step) = foreign {
+        return Ok(Err(format!(
+            "it says {} moved to {:?}, which is not this release; it may have been edited",
+            step.pointer.as_ref().map(Pointer::name).unwrap_or_default(),
+            step.after.as_deref().unwrap_or_default()
+        )));
+    }
+    Ok(Ok(journal))
+}
+
+/// Whether a journal's `run` looks like the address of a workflow run (it is shown as a link).
+fn is_run_url(run: &str) -> bool {
+    run.starts_with("https://")
+        && run.contains("/actions/runs/")
+        && !run
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "()[]<>|`\"'".contains(c))
 }
 
 /// Where `moves` (of one pointer, at least one) left it, and by which release: the last move
@@ -261,10 +285,13 @@ fn pointer_states(
     let mut out = Vec::new();
     for (pointer, mut list) in by_pointer {
         let (expected, set_by) = left_by(&mut list);
+        // Every move rolled back, the pointer new with the first, and the registry (or GitHub)
+        // unable to take it away: where it points is the rollback's fallback, not drift.
+        let unknowable = expected.is_none() && list.iter().all(|m| m.rolled_back) && !PointerIo::removable(&pointer);
         let now = io.read(&pointer)?;
         out.push(PointerRecord {
             name: pointer.name(),
-            drift: now != expected,
+            drift: now != expected && !unknowable,
             pointer,
             now,
             expected,

@@ -148,7 +148,7 @@ fn main() -> ExitCode {
                 output_file: None,
                 actions: false,
             };
-            edge::run_history(kind, workspace(&cli), options, &env, &sinks, args.limit)
+            edge::run_history(kind, workspace(&cli), options, &env, &sinks, args.limit as usize)
         }
         CliCommand::Check(args) => {
             init_logging(false, cli.verbose, cli.quiet);

@@ -326,7 +326,16 @@ impl ReleaseRequest {
             signing_key: options.signing_key,
             signing_passphrase: options.signing_passphrase,
             slack_webhook: options.slack_webhook,
-            smtp: options.smtp_username.zip(options.smtp_password),
+            smtp: match (options.smtp_username, options.smtp_password) {
+                (Some(user), Some(password)) => Some((user, password)),
+                (None, None) => None,
+                _ => {
+                    return Err(Error::input(
+                        "smtp-password",
+                        "smtp-username and smtp-password go together (the mail server's login needs both); give both or neither",
+                    ));
+                }
+            },
             package: given(&options.package),
         })
     }
@@ -418,6 +427,21 @@ mod tests {
                 bump: Bump::Auto,
                 preid: Some("beta".into())
             }
+        );
+    }
+
+    #[test]
+    fn a_mail_login_needs_both_halves() {
+        let options = Options {
+            smtp_username: crate::secret::Secret::new("bot".to_string()),
+            ..Options::default()
+        };
+        let err = ReleaseRequest::resolve(PathBuf::from("."), options, CiContext::default(), Machine::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("smtp-password: smtp-username and smtp-password go together"),
+            "{err}"
         );
     }
 

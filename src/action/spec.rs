@@ -96,7 +96,7 @@ pub const INPUTS: &[InputSpec] = &[
     },
     InputSpec {
         name: "smtp-password",
-        description: "The password of `smtp-username`. Sent only over TLS. Masked before anything is printed.",
+        description: "The password of `smtp-username`. Sent only over TLS (a relay on a loopback address that offers none excepted). Masked before anything is printed.",
         default: "",
         secret: true,
     },

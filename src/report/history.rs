@@ -70,7 +70,7 @@ impl History {
                 table_cell(&moved)
             ));
         }
-        fit(crate::redact::urls(&out), "", &rows, "")
+        fit(crate::redact::urls(&out), "", &crate::redact::urls(&rows), "")
     }
 }
 

@@ -173,6 +173,11 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
     Ok(report)
 }
 
+/// Whether `release` carries the banner a rollback puts on it.
+pub fn is_rolled_back(release: &ApiRelease) -> bool {
+    release.body.as_deref().unwrap_or_default().starts_with(BANNER)
+}
+
 /// The plan a release was made from (its `release-plan.json` asset), when it has one. What it says
 /// is the word of anyone who can edit the release: callers check what they act on.
 pub fn release_plan(
@@ -265,7 +270,7 @@ fn rolled_back_to(
     let earlier: Vec<semver::Version> = client
         .releases()?
         .iter()
-        .filter(|r| !r.draft && r.id != release.id && !r.body.as_deref().unwrap_or_default().starts_with(BANNER))
+        .filter(|r| !r.draft && r.id != release.id && !is_rolled_back(r))
         .filter_map(|r| release_version_of(&r.tag_name, prefix))
         .filter(|v| v.cmp_precedence(&ours).is_lt())
         .collect();

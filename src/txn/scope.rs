@@ -52,8 +52,11 @@ impl Scope {
     pub fn allows(&self, pointer: &Pointer) -> bool {
         match pointer {
             Pointer::NpmTag { registry, package, tag } => {
-                let registry = crate::redact::registry_url(registry).0;
-                valid_tag(tag) && self.npm.iter().any(|(r, p)| *r == registry && p == package)
+                // The very string requests go to, not a cleaned-up copy of it: a journal's
+                // `https://evil.example\@registry.npmjs.org` cleans up to npmjs, but an HTTP client
+                // sends it (and the npm token) to evil.example.
+                let same = |r: &str| r.trim_end_matches('/') == registry.trim_end_matches('/');
+                valid_tag(tag) && self.npm.iter().any(|(r, p)| same(r) && p == package)
             }
             Pointer::ImageTag { repository, tag } => {
                 let reference = parse_reference(repository);
@@ -176,6 +179,9 @@ mod tests {
         };
         assert!(s.allows(&npm("https://registry.npmjs.org/", "@acme/cli", "latest")));
         assert!(!s.allows(&npm("https://evil.example.com", "@acme/cli", "latest")));
+        assert!(!s.allows(&npm("https://evil.example\\@registry.npmjs.org", "@acme/cli", "latest")));
+        assert!(!s.allows(&npm("https://x@registry.npmjs.org", "@acme/cli", "latest")));
+        assert!(!s.allows(&npm("HTTPS://REGISTRY.NPMJS.ORG", "@acme/cli", "latest")));
         assert!(!s.allows(&npm("https://registry.npmjs.org", "@acme/other", "latest")));
         assert!(!s.allows(&npm("https://registry.npmjs.org", "@acme/cli", "../../x")));
         let image = |repository: &str, tag: &str| Pointer::ImageTag {

@@ -195,4 +195,38 @@ fn history_shows_every_release_and_channel_and_status_fails_on_drift_until_a_rol
     );
     assert!(summary.contains("| stable | **rolled back** |"), "{summary}");
     assert_eq!(fake.with(|s| s.writes()), writes, "history only reads");
+
+    // A journal edited to claim its release moved beta somewhere else is not used, and says so.
+    fake.with(|s| {
+        let release = s.releases.iter_mut().find(|r| r.tag == "v1.2.0-beta.0").unwrap();
+        let asset = release
+            .assets
+            .iter_mut()
+            .find(|a| a.name == "release-journal.json")
+            .unwrap();
+        let text = String::from_utf8(asset.content.clone().unwrap()).unwrap();
+        asset.content = Some(
+            text.replace("\"after\": \"1.2.0-beta.0\"", "\"after\": \"1.0.0\"")
+                .into_bytes(),
+        );
+    });
+    let (code, stdout, stderr) = run(&fake, &repo, &["history", "--json"], &token);
+    assert_eq!(code, Some(0), "{stderr}");
+    let history: Value = serde_json::from_str(&stdout).unwrap();
+    let beta = &history["releases"][1];
+    assert_eq!(beta["tag"], "v1.2.0-beta.0");
+    assert!(
+        beta["journal-problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("which is not this release")),
+        "{beta}"
+    );
+    assert!(
+        !history["pointers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "@h/widget@beta"),
+        "{history:#}"
+    );
 }
