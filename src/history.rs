@@ -214,20 +214,13 @@ fn journal_of(
 ) -> Result<std::result::Result<Journal, String>> {
     let tag = &release.tag_name;
     let assets = client.assets(release.id)?;
-    let Some(asset) = assets.iter().find(|a| a.name == JOURNAL_ASSET) else {
-        return Ok(Err(format!("no {JOURNAL_ASSET}: not released by tamma-release")));
+    // A journal that cannot be read, or names what this config does not release, is not used.
+    let journal = match crate::txn::rollback::checked_journal(client, release, &assets, prefix, scope)? {
+        Some(Ok(journal)) => journal,
+        Some(Err(refused)) => return Ok(Err(refused.to_string())),
+        None => return Ok(Err(format!("no {JOURNAL_ASSET}: not released by tamma-release"))),
     };
-    let bytes = client.download_asset(asset.id)?;
-    let origin = format!("the {JOURNAL_ASSET} of {tag}");
-    let journal = match Journal::parse(&bytes, &origin) {
-        Ok(journal) => journal,
-        Err(e) => return Ok(Err(e.to_string())),
-    };
-    // Untrusted until checked: no pointer this config does not release is read, and a move
-    // must be to this release (its version, its tag), or the journal was edited.
-    if let Err(e) = scope.check(&journal, tag, prefix, &origin) {
-        return Ok(Err(e.to_string()));
-    }
+    // A move must be to this release (its version, its tag), or the journal was edited.
     let foreign = journal.steps.iter().find(|step| match (&step.pointer, &step.after) {
         (Some(Pointer::NpmTag { .. }), Some(after)) => *after != journal.version,
         (Some(Pointer::GithubLatest), Some(after)) => after != tag,

@@ -74,10 +74,31 @@ impl Server {
         })
     }
 
+    /// How TLS is used: from the first byte (`smtps`), STARTTLS required (`smtp`), or STARTTLS
+    /// when offered (`smtp` to a loopback relay only).
+    pub fn tls(&self) -> TlsMode {
+        match (self.implicit_tls, self.loopback) {
+            (true, _) => TlsMode::Implicit,
+            (false, false) => TlsMode::StartTlsRequired,
+            (false, true) => TlsMode::StartTlsIfOffered,
+        }
+    }
+
     /// `host:port`, for steps and warnings.
     pub fn shown(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
+}
+
+/// How a connection is encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// TLS from the first byte.
+    Implicit,
+    /// STARTTLS, or no mail (and no login) at all.
+    StartTlsRequired,
+    /// STARTTLS when the server offers it: a relay on this machine.
+    StartTlsIfOffered,
 }
 
 /// Checks `[notify.email]` when the config is read: the server and every address. Errors are
@@ -122,10 +143,10 @@ pub fn send(
         tls = tls.add_root_certificate(Certificate::from_pem(pem).map_err(|e| format!("notify.email.ca: {e}"))?);
     }
     let tls = tls.build_rustls().map_err(|e| e.to_string())?;
-    let mode = match (server.implicit_tls, server.loopback) {
-        (true, _) => Tls::Wrapper(tls),
-        (false, false) => Tls::Required(tls),
-        (false, true) => Tls::Opportunistic(tls),
+    let mode = match server.tls() {
+        TlsMode::Implicit => Tls::Wrapper(tls),
+        TlsMode::StartTlsRequired => Tls::Required(tls),
+        TlsMode::StartTlsIfOffered => Tls::Opportunistic(tls),
     };
     let mut transport = SmtpTransport::builder_dangerous(server.host.clone())
         .port(server.port)
@@ -159,6 +180,13 @@ mod tests {
         assert_eq!((s.port, s.implicit_tls), (2525, false));
         assert!(Server::parse("smtp://127.0.0.1:2525").unwrap().loopback);
         assert!(Server::parse("smtp://[::1]:25").unwrap().loopback);
+        // The login never crosses a network in clear: only a loopback relay may answer without TLS.
+        let mode = |url: &str| Server::parse(url).unwrap().tls();
+        assert_eq!(mode("smtps://smtp.example.com"), TlsMode::Implicit);
+        assert_eq!(mode("smtp://smtp.example.com"), TlsMode::StartTlsRequired);
+        assert_eq!(mode("smtp://10.0.0.5:25"), TlsMode::StartTlsRequired);
+        assert_eq!(mode("smtp://localhost:25"), TlsMode::StartTlsIfOffered);
+        assert_eq!(mode("smtps://127.0.0.1"), TlsMode::Implicit);
         for bad in [
             "smtp.example.com",
             "http://smtp.example.com",

@@ -36,24 +36,15 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
     let release = find_release(&client, request, prefix)?;
     let tag = release.tag_name.clone();
     let assets = client.assets(release.id)?;
-    let download = |name: &str| -> Result<Option<Vec<u8>>> {
-        match assets.iter().find(|a| a.name == name) {
-            Some(asset) => client.download_asset(asset.id).map(Some),
-            None => Ok(None),
-        }
-    };
-    let journal_bytes = download(JOURNAL_ASSET)?.ok_or_else(|| {
+    let scope = crate::txn::scope::Scope::from_config(&request.workspace, config)?;
+    let journal = checked_journal(&client, &release, &assets, prefix, &scope)?.ok_or_else(|| {
         Error::input(
             "version",
             format!(
                 "{tag} has no {JOURNAL_ASSET}: it was not released by tamma-release, so what its release moved is unknown; roll it back by hand (README \"When a release goes wrong\")"
             ),
         )
-    })?;
-    let origin = format!("the {JOURNAL_ASSET} of {tag}");
-    let journal = Journal::parse(&journal_bytes, &origin)?;
-    // Untrusted until checked: every pointer must be one this configuration releases to.
-    crate::txn::scope::Scope::from_config(&request.workspace, config)?.check(&journal, &tag, prefix, &origin)?;
+    })??;
     let moves_npm = journal
         .flips()
         .iter()
@@ -171,6 +162,28 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
         )));
     }
     Ok(report)
+}
+
+/// The journal attached to `release` (whose assets are `assets`), once `scope` accepts it: every
+/// pointer it names must be one this configuration releases to. `None` when it has none; the
+/// inner error when it is unreadable or refused, the outer when GitHub could not be reached.
+pub fn checked_journal(
+    client: &GitHubClient,
+    release: &ApiRelease,
+    assets: &[crate::targets::github::client::ApiAsset],
+    prefix: &str,
+    scope: &crate::txn::scope::Scope,
+) -> Result<Option<Result<Journal>>> {
+    let Some(asset) = assets.iter().find(|a| a.name == JOURNAL_ASSET) else {
+        return Ok(None);
+    };
+    let bytes = client.download_asset(asset.id)?;
+    let tag = &release.tag_name;
+    let origin = format!("the {JOURNAL_ASSET} of {tag}");
+    // Untrusted until checked.
+    Ok(Some(Journal::parse(&bytes, &origin).and_then(|journal| {
+        scope.check(&journal, tag, prefix, &origin).map(|()| journal)
+    })))
 }
 
 /// Whether `release` carries the banner a rollback puts on it.
