@@ -2,7 +2,7 @@
 //! what was rolled back, and did anything move by hand — in the job summary and the terminal, so
 //! the answer is rendered once, as Markdown, from the [`History`] the library read.
 
-use super::{fit, table_cell};
+use super::{fit_with, table_cell};
 use crate::history::{History, ReleaseState};
 use crate::txn::pointer::short;
 
@@ -70,7 +70,8 @@ impl History {
                 table_cell(&moved)
             ));
         }
-        fit(crate::redact::urls(&out), "", &crate::redact::urls(&rows), "")
+        const CUT: &str = "\n\n> **Cut here:** GitHub shows at most 1 MiB of summary; `tamma-release history --json` lists every release.\n";
+        fit_with(crate::redact::urls(&out), "", &crate::redact::urls(&rows), "", CUT)
     }
 }
 
@@ -78,5 +79,34 @@ fn value(value: Option<&str>) -> String {
     match value {
         Some(v) => format!("`{}`", short(Some(v))),
         None => "none".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::history::{History, ReleaseRecord, ReleaseState};
+    use crate::report::SUMMARY_LIMIT;
+
+    #[test]
+    fn a_long_history_is_cut_to_what_github_shows_and_says_where_the_rest_is() {
+        let release = |n: usize| ReleaseRecord {
+            tag: format!("v1.0.{n}"),
+            version: format!("1.0.{n}"),
+            channel: "stable".into(),
+            state: ReleaseState::Published,
+            date: Some("2026-12-01T00:00:00Z".into()),
+            url: format!("https://github.com/acme/widget/releases/tag/v1.0.{n}"),
+            run: None,
+            moved: vec!["@acme/widget@latest".into(); 20],
+            journal_problem: None,
+        };
+        let history = History {
+            repository: "acme/widget".into(),
+            releases: (0..5_000).map(release).collect(),
+            pointers: Vec::new(),
+        };
+        let markdown = history.markdown();
+        assert!(markdown.len() <= SUMMARY_LIMIT, "{}", markdown.len());
+        assert!(markdown.ends_with("`tamma-release history --json` lists every release.\n"));
     }
 }

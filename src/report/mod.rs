@@ -511,17 +511,22 @@ fn nested_headings(notes: &str) -> String {
 /// [`SUMMARY_LIMIT`] and saying so.
 fn fit(head: String, open: &str, notes: &str, close: &str) -> String {
     const CUT: &str = "\n\n> **Cut here:** GitHub shows at most 1 MiB of summary; the full notes are on the release and in the `changelog` output.\n";
+    fit_with(head, open, notes, close, CUT)
+}
+
+/// [`fit`], saying `cut` where it cuts.
+fn fit_with(head: String, open: &str, notes: &str, close: &str, cut: &str) -> String {
     let whole = head.len() + open.len() + notes.len() + close.len();
     if whole <= SUMMARY_LIMIT {
         return format!("{head}{open}{notes}{close}");
     }
-    let room = SUMMARY_LIMIT.saturating_sub(head.len() + open.len() + close.len() + CUT.len());
+    let room = SUMMARY_LIMIT.saturating_sub(head.len() + open.len() + close.len() + cut.len());
     let kept = floor_char_boundary(notes, room);
-    let mut out = format!("{head}{open}{}{CUT}{close}", &notes[..kept]);
+    let mut out = format!("{head}{open}{}{cut}{close}", &notes[..kept]);
     if out.len() > SUMMARY_LIMIT {
-        let keep = floor_char_boundary(&out, SUMMARY_LIMIT - CUT.len());
+        let keep = floor_char_boundary(&out, SUMMARY_LIMIT - cut.len());
         out.truncate(keep);
-        out.push_str(CUT);
+        out.push_str(cut);
     }
     out
 }
