@@ -151,6 +151,15 @@ fn project(smtp: &str, ca: Option<&Path>) -> TestRepo {
     repo
 }
 
+/// `release --version 1.0.0` with the mail server's login in the environment.
+fn release_with_login(fake: &FakeGitHub, repo: &TestRepo) -> std::process::Output {
+    fake.release(repo.path(), &["--version", "1.0.0"])
+        .env("SMTP_USERNAME", "release-bot")
+        .env("SMTP_PASSWORD", "s3cret-pw")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_release_is_mailed_over_starttls_with_a_login() {
     let certs = tempfile::tempdir().unwrap();
@@ -158,12 +167,7 @@ fn a_release_is_mailed_over_starttls_with_a_login() {
     let sink = SmtpSink::start(Some((&cert, &key)), Some(("release-bot", "s3cret-pw")));
     let repo = project(&format!("smtp://127.0.0.1:{}", sink.port), Some(&ca));
     let fake = FakeGitHub::start();
-    let out = fake
-        .release(repo.path(), &["--version", "1.0.0"])
-        .env("SMTP_USERNAME", "release-bot")
-        .env("SMTP_PASSWORD", "s3cret-pw")
-        .output()
-        .unwrap();
+    let out = release_with_login(&fake, &repo);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
@@ -204,12 +208,7 @@ fn a_release_is_mailed_over_starttls_with_a_login() {
     // Without the CA the server's certificate is not trusted: no mail, not even in plain text.
     let repo = project(&format!("smtp://127.0.0.1:{}", sink.port), None);
     let fake = FakeGitHub::start();
-    let out = fake
-        .release(repo.path(), &["--version", "1.0.0"])
-        .env("SMTP_USERNAME", "release-bot")
-        .env("SMTP_PASSWORD", "s3cret-pw")
-        .output()
-        .unwrap();
+    let out = release_with_login(&fake, &repo);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
     assert!(text(&out).0.contains("a warning only)"), "{}", text(&out).0);
     assert!(text(&out).1.contains("UnknownIssuer"), "{}", text(&out).1);
