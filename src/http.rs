@@ -96,6 +96,8 @@ pub enum HttpError {
     },
     /// A 2xx answer that is not what the endpoint answers: not JSON, too large, cut off.
     Unexpected(String),
+    /// The request cannot be made at all: its URL does not parse (said without the URL).
+    Invalid(String),
 }
 
 fn rerun_hint(rerun: &Option<String>) -> String {
@@ -127,8 +129,28 @@ impl std::fmt::Display for HttpError {
                 rerun_hint(rerun)
             ),
             HttpError::Unexpected(e) => write!(f, "unexpected answer: {e}"),
+            HttpError::Invalid(e) => write!(f, "{e}"),
         }
     }
+}
+
+/// Why `url` cannot be requested, if it cannot: not http(s), or not a URL. Host names are taken
+/// in ASCII only (the image leaves out IDNA's Unicode tables, 0.13 MB): a host outside ASCII is
+/// written in its Punycode form (`xn--…`), as `idn2` prints it. The reason never repeats the URL,
+/// which may carry a secret.
+pub fn url_problem(url: &str) -> Option<String> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Some("is not an http(s) URL".into());
+    }
+    let error = reqwest::Url::parse(url).err()?;
+    let host = url
+        .split_once("://")
+        .map_or("", |(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""));
+    Some(if host.is_ascii() {
+        format!("is not a valid URL ({error})")
+    } else {
+        format!("is not a valid URL ({error}); write a host outside ASCII in its Punycode form (xn--…)")
+    })
 }
 
 /// A client with the policy applied.
@@ -290,6 +312,13 @@ impl Http {
                 let (status, headers) = (response.status().as_u16(), response.headers().clone());
                 let body = read_prefix(response, MAX_ERROR_BODY);
                 Err(self.judge(&method, idempotent, last, backoff, status, &headers, body))
+            }
+            // A request that cannot be built (a URL that does not parse) fails alike every time.
+            Err(e) if e.is_builder() => {
+                let reason = std::error::Error::source(&e).map_or_else(|| "builder error".into(), |s| s.to_string());
+                Err(Verdict::Fail(HttpError::Invalid(format!(
+                    "the URL is not valid ({reason}); hosts are written in ASCII, a host outside it in its Punycode form (xn--…)"
+                ))))
             }
             // reqwest's message names the URL, which may carry a webhook's secret.
             Err(e) => Err(self.judge_transport(&method, idempotent, last, backoff, e.without_url().to_string())),
@@ -473,6 +502,18 @@ async fn read_async(mut response: reqwest::Response, cap: u64) -> Result<Vec<u8>
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn urls_are_checked_without_being_repeated_and_unicode_hosts_are_named_with_their_fix() {
+        assert_eq!(url_problem("https://xn--bcher-kva.example/npm/"), None);
+        assert_eq!(url_problem("http://127.0.0.1:4873"), None);
+        assert_eq!(url_problem("ftp://example.com"), Some("is not an http(s) URL".into()));
+        let unicode = url_problem("https://bücher.example/").unwrap();
+        assert!(unicode.contains("Punycode form (xn--…)"), "{unicode}");
+        assert!(!unicode.contains("bücher"), "{unicode}");
+        let port = url_problem("https://user:secret@example.com:99999/").unwrap();
+        assert_eq!(port, "is not a valid URL (invalid port number)");
+    }
     use super::*;
 
     #[test]

@@ -542,11 +542,12 @@ impl Config {
                 return Err(at_key("timeout", e.to_string()));
             }
         }
-        if let Some((key, url)) = urls
+        urls.extend(self.npm.registry.as_deref().map(|u| ("registry", u)));
+        if let Some((key, url, problem)) = urls
             .iter()
-            .find(|(_, u)| !(u.starts_with("https://") || u.starts_with("http://")))
+            .find_map(|(key, url)| crate::http::url_problem(url).map(|problem| (key, url, problem)))
         {
-            return Err(at_key(key, format!("{url:?} is not an http(s) URL")));
+            return Err(at_key(key, format!("{url:?} {problem}")));
         }
         let mut seen = std::collections::BTreeSet::new();
         for (index, artifact) in self.artifacts.iter().enumerate() {

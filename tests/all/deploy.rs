@@ -212,6 +212,15 @@ fn bad_deploy_configuration_is_a_usage_error() {
             "[notify]\nwebhooks = [\"hooks.example.com/x\"]\n",
             "is not an http(s) URL",
         ),
+        // Hosts are ASCII (the image has no IDNA tables): a Unicode one is named with its fix.
+        (
+            "[npm]\nregistry = \"https://bücher.example/npm/\"\n",
+            "\"https://bücher.example/npm/\" is not a valid URL (invalid international domain name); write a host outside ASCII in its Punycode form (xn--…)",
+        ),
+        (
+            "[notify]\nwebhooks = [\"https://hooks.example.com:99999/x\"]\n",
+            "is not a valid URL (invalid port number)",
+        ),
         (
             "[deploy.staging]\nsmoke = { url = \"https://x.example\", timeout = \"soon\" }\n",
             "is not a duration",

@@ -155,7 +155,7 @@ impl GitHubHost {
                     last_error = format!("HTTP {status}");
                 }
                 Err(HttpError::Transport(e) | HttpError::Unexpected(e)) => last_error = e,
-                Err(e @ (HttpError::RateLimited { .. } | HttpError::TooLongWait { .. })) => {
+                Err(e @ (HttpError::RateLimited { .. } | HttpError::TooLongWait { .. } | HttpError::Invalid(_))) => {
                     return Err(Error::Failed(format!("uploading {}: {e}", wanted.name)));
                 }
                 Err(e @ HttpError::Status { .. }) => {
