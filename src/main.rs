@@ -34,15 +34,30 @@ impl<W: std::io::Write> std::io::Write for Redacting<W> {
 }
 
 fn init_logging(to_stdout: bool, verbose: u8, quiet: bool) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let default = match (quiet, verbose) {
-        (true, _) => "warn",
-        (false, 0) => "info",
-        (false, 1) => "debug",
-        (false, _) => "trace",
+        (true, _) => LevelFilter::WARN,
+        (false, 0) => LevelFilter::INFO,
+        (false, 1) => LevelFilter::DEBUG,
+        (false, _) => LevelFilter::TRACE,
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TAMMA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("tamma_release={default},warn")));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    // `TAMMA_LOG` takes `RUST_LOG`'s `target=level,…` directives (no span or field filters: their
+    // regex engine alone was 0.1 MB of the image). One that does not parse is named once logging
+    // is up, and the default applies.
+    let asked = std::env::var("TAMMA_LOG").ok().filter(|value| !value.trim().is_empty());
+    let parsed = asked.as_deref().map(str::parse::<Targets>);
+    let filter = match &parsed {
+        Some(Ok(targets)) => targets.clone(),
+        _ => Targets::new()
+            .with_target("tamma_release", default)
+            .with_default(LevelFilter::WARN),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(LevelFilter::TRACE)
+        .with_target(false);
     if to_stdout {
         // In Actions the runner timestamps lines itself, and logs must sit inside the log groups
         // that are printed on stdout.
@@ -50,6 +65,8 @@ fn init_logging(to_stdout: bool, verbose: u8, quiet: bool) {
             .without_time()
             .with_ansi(false)
             .with_writer(|| Redacting(std::io::stdout()))
+            .finish()
+            .with(filter)
             .init();
     } else {
         use std::io::IsTerminal;
@@ -58,7 +75,15 @@ fn init_logging(to_stdout: bool, verbose: u8, quiet: bool) {
         builder
             .with_ansi(std::io::stderr().is_terminal() && !no_color)
             .with_writer(|| Redacting(std::io::stderr()))
+            .finish()
+            .with(filter)
             .init();
+    }
+    if let (Some(value), Some(Err(error))) = (&asked, &parsed) {
+        tracing::warn!(
+            "TAMMA_LOG={value:?} is not a log filter ({error}); it takes `level` or `target=level` \
+             pairs separated by commas, e.g. `debug` or `tamma_release=trace,warn`"
+        );
     }
 }
 

@@ -311,3 +311,42 @@ fn errors_name_the_config_key_not_an_artifact() {
     );
     assert!(!err.contains("artifact"), "{err}");
 }
+
+#[test]
+fn log_levels_follow_the_flags_and_tamma_log_and_a_bad_filter_is_named() {
+    let repo = TestRepo::with_history();
+    let stderr = |flags: &[&str], log: Option<&str>| {
+        let mut args = flags.to_vec();
+        args.extend(["release", "--dry-run", "--bump", "patch"]);
+        let mut cmd = tamma(&args);
+        cmd.current_dir(repo.path());
+        if let Some(value) = log {
+            cmd.env("TAMMA_LOG", value);
+        }
+        let (_, stderr) = text(&cmd.output().unwrap());
+        stderr
+    };
+    let lines = |log: &str, level: &str| log.lines().filter(|l| l.contains(level)).count();
+
+    let default = stderr(&[], None);
+    assert!(
+        lines(&default, " INFO ") > 0 && lines(&default, " DEBUG ") == 0,
+        "{default}"
+    );
+    let verbose = stderr(&["-v"], None);
+    assert!(lines(&verbose, " DEBUG ") > 0, "{verbose}");
+    let quiet = stderr(&["-q"], None);
+    assert_eq!(lines(&quiet, " INFO "), 0, "{quiet}");
+    // TAMMA_LOG takes RUST_LOG's directives and wins over the flags.
+    assert_eq!(lines(&stderr(&["-v"], Some("warn")), " INFO "), 0);
+    let targeted = stderr(&[], Some("tamma_release=debug,warn"));
+    assert!(lines(&targeted, " DEBUG ") > 0, "{targeted}");
+    // One that does not parse is named with what it takes; the default applies.
+    let bad = stderr(&[], Some("tamma_release=loud"));
+    assert!(
+        bad.contains("TAMMA_LOG=\"tamma_release=loud\" is not a log filter")
+            && bad.contains("`debug` or `tamma_release=trace,warn`"),
+        "{bad}"
+    );
+    assert!(lines(&bad, " INFO ") > 0, "{bad}");
+}
