@@ -198,7 +198,7 @@ fn main() -> ExitCode {
             ExitStatus::Ok
         }
         CliCommand::Config(ConfigCommand::Schema) => {
-            print!("{}", Config::json_schema());
+            print!("{}", Config::JSON_SCHEMA);
             ExitStatus::Ok
         }
         CliCommand::Release(args) => {
