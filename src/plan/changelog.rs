@@ -4,6 +4,7 @@
 //! bytes. The same classification decides the `auto` bump.
 
 use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write;
 
 use serde::Serialize;
 
@@ -42,7 +43,8 @@ pub const DEFAULT_ALIASES: &[(&str, &str)] = &[
 #[derive(Debug, Clone)]
 pub struct Rules {
     types: Vec<(String, CommitType)>,
-    aliases: BTreeMap<String, String>,
+    /// (written, meant): a handful, looked up for every commit, so a list.
+    aliases: Vec<(String, String)>,
     other: String,
     breaking_before_1: BumpLevel,
 }
@@ -80,7 +82,7 @@ impl Rules {
         );
         Rules {
             types,
-            aliases,
+            aliases: aliases.into_iter().collect(),
             other: config.other.clone(),
             breaking_before_1: config.breaking_before_1,
         }
@@ -94,7 +96,11 @@ impl Rules {
     /// header whose word is no known type (`Update(parser) x` is not a commit type).
     pub fn kind_of<'m>(&'m self, message: &'m ParsedMessage) -> Option<&'m str> {
         let written = message.kind.as_deref()?;
-        let kind = self.aliases.get(written).map_or(written, String::as_str);
+        let kind = self
+            .aliases
+            .iter()
+            .find(|(from, _)| from == written)
+            .map_or(written, |(_, to)| to.as_str());
         if message.colonless && self.rule(kind).is_none() {
             return None;
         }
@@ -228,7 +234,7 @@ pub fn markdown_section(section: &Section, rules: &Rules, url: Option<&str>) -> 
         .time
         .map(|t| format!(" ({})", crate::dates::iso_date(t)))
         .unwrap_or_default();
-    out.push_str(&format!("## {title}{date}\n"));
+    let _ = writeln!(out, "## {title}{date}");
 
     let reverted = reverted_pairs(&section.commits);
     let shown: Vec<&Entry> = section
@@ -246,7 +252,7 @@ pub fn markdown_section(section: &Section, rules: &Rules, url: Option<&str>) -> 
                 .breaking_description
                 .as_deref()
                 .unwrap_or(&entry.parsed.description);
-            out.push_str(&line(entry, entry.parsed.scope.as_deref(), text, url));
+            push_line(&mut out, entry, entry.parsed.scope.as_deref(), text, url);
         }
     }
     let mut groups: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
@@ -259,10 +265,10 @@ pub fn markdown_section(section: &Section, rules: &Rules, url: Option<&str>) -> 
     for heading in rules.section_order() {
         if let Some(entries) = groups.get(heading) {
             any = true;
-            out.push_str(&format!("\n### {heading}\n\n"));
+            let _ = write!(out, "\n### {heading}\n\n");
             for entry in entries {
                 let (scope, text) = rules.shown(entry);
-                out.push_str(&line(entry, scope, text, url));
+                push_line(&mut out, entry, scope, text, url);
             }
         }
     }
@@ -287,29 +293,45 @@ fn reverted_pairs(entries: &[Entry]) -> HashSet<&str> {
     out
 }
 
-fn line(entry: &Entry, scope: Option<&str>, text: &str, url: Option<&str>) -> String {
-    let scope = scope.map(|s| format!("**{}:** ", inline(s))).unwrap_or_default();
-    let text = inline(&text.lines().collect::<Vec<_>>().join(" "));
+/// One changelog line, written into `out` (a whole-history changelog writes 100,000s of them:
+/// one buffer, no string per piece).
+fn push_line(out: &mut String, entry: &Entry, scope: Option<&str>, text: &str, url: Option<&str>) {
+    out.push_str("- ");
+    if let Some(scope) = scope {
+        out.push_str("**");
+        push_inline(out, scope);
+        out.push_str(":** ");
+    }
+    for (i, part) in text.lines().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        push_inline(out, part);
+    }
+    out.push_str(" (");
+    for n in &entry.parsed.pull_requests {
+        let _ = match url {
+            Some(url) => write!(out, "[#{n}]({url}/pull/{n}), "),
+            None => write!(out, "#{n}, "),
+        };
+    }
     let short = &entry.sha[..entry.sha.len().min(7)];
-    let mut links: Vec<String> = entry
-        .parsed
-        .pull_requests
-        .iter()
-        .map(|n| match url {
-            Some(url) => format!("[#{n}]({url}/pull/{n})"),
-            None => format!("#{n}"),
-        })
-        .collect();
-    links.push(match url {
-        Some(url) => format!("[{short}]({url}/commit/{})", entry.sha),
-        None => short.to_string(),
-    });
-    format!("- {scope}{text} ({})\n", links.join(", "))
+    let _ = match url {
+        Some(url) => write!(out, "[{short}]({url}/commit/{})", entry.sha),
+        None => write!(out, "{short}"),
+    };
+    out.push_str(")\n");
 }
 
 /// Keeps text on one line and out of HTML.
-fn inline(text: &str) -> String {
-    text.replace('<', "&lt;").replace('>', "&gt;")
+fn push_inline(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(at) = rest.bytes().position(|b| b == b'<' || b == b'>') {
+        out.push_str(&rest[..at]);
+        out.push_str(if rest.as_bytes()[at] == b'<' { "&lt;" } else { "&gt;" });
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
 }
 
 #[cfg(test)]

@@ -58,6 +58,15 @@ impl CommitInfo {
     }
 }
 
+/// Bytes as text, invalid UTF-8 replaced as bstr's Display does; valid text (nearly every commit)
+/// is checked by the fast path and copied once.
+fn lossy(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 fn repo_error(context: &str, e: impl std::fmt::Display) -> Error {
     Error::Repository(format!("{context}: {e}"))
 }
@@ -295,13 +304,18 @@ impl GitRepo {
             .find_commit(id)
             .map_err(|e| repo_error("cannot read a commit", e))?;
         let decoded = commit.decode().map_err(|e| repo_error("cannot decode a commit", e))?;
-        let author = decoded.author().map(|a| a.name.to_string()).unwrap_or_default();
+        // Lossy UTF-8 as bstr's Display gives it, without going through a formatter (every commit
+        // of a whole-history changelog comes through here).
+        let author = decoded
+            .author()
+            .map(|a| lossy(a.name).trim().to_string())
+            .unwrap_or_default();
         let time = decoded.committer().map(|c| c.seconds()).unwrap_or_default();
         Ok(CommitInfo {
-            id: id.to_string(),
-            author: author.trim().to_string(),
+            id: id.to_hex().to_string(),
+            author,
             time,
-            message: decoded.message.to_string(),
+            message: lossy(decoded.message),
             parents: decoded.parents().count(),
         })
     }
@@ -418,6 +432,25 @@ pub fn web_url(clone_url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::web_url;
+
+    #[test]
+    fn messages_that_are_not_utf8_read_as_bstr_displayed_them() {
+        let samples: [&[u8]; 6] = [
+            b"fix: plain",
+            b"feat: caf\xe9 au lait",
+            b"\xf0\x9f\x92",
+            b"a\xed\xa0\x80b",
+            b"x\xc3\x28\xff\xfe\xf4\x90\x80\x80y",
+            b"\xe2\x82\xacok\xe2\x82",
+        ];
+        for bytes in samples {
+            assert_eq!(
+                super::lossy(bytes),
+                gix::bstr::BStr::new(bytes).to_string(),
+                "{bytes:?}"
+            );
+        }
+    }
 
     #[test]
     fn web_urls_from_clone_urls() {
