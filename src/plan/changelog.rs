@@ -173,14 +173,14 @@ pub struct Entry {
 
 impl Entry {
     /// Parses a commit. A commit with more than one parent is a merge, whatever its message says.
-    pub fn new(commit: &CommitInfo) -> Entry {
+    pub fn new(commit: CommitInfo) -> Entry {
         let mut parsed = parse(&commit.message);
         parsed.merge |= commit.parents > 1;
         Entry {
-            sha: commit.id.clone(),
-            author: commit.author.clone(),
-            time: commit.time,
             summary: commit.summary().to_string(),
+            sha: commit.id,
+            author: commit.author,
+            time: commit.time,
             parsed,
         }
     }
@@ -339,7 +339,7 @@ mod tests {
     use super::*;
 
     fn entry(sha: &str, message: &str) -> Entry {
-        Entry::new(&CommitInfo {
+        Entry::new(CommitInfo {
             id: sha.repeat(40 / sha.len()),
             author: "A".into(),
             time: 0,
@@ -407,7 +407,7 @@ mod tests {
             ..CommitsConfig::default()
         });
         assert_eq!(level_of(&[e("feature: x")], &own, false), None, "the config wins");
-        let merge = Entry::new(&CommitInfo {
+        let merge = Entry::new(CommitInfo {
             id: "m".repeat(40),
             author: "A".into(),
             time: 0,

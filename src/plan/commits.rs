@@ -66,7 +66,7 @@ pub fn parse(message: &str) -> ParsedMessage {
         scope: None,
         breaking: false,
         breaking_description: None,
-        description: header_text.clone(),
+        description: String::new(),
         body,
         footers,
         pull_requests,
@@ -78,17 +78,21 @@ pub fn parse(message: &str) -> ParsedMessage {
     if let Some(reverted) = header_text.strip_prefix("Revert \"").and_then(|r| r.strip_suffix('"')) {
         parsed.kind = Some("revert".into());
         parsed.description = reverted.to_string();
-    } else if let Some((kind, scope, bang, description)) = conventional_header(&header_text) {
-        parsed.kind = Some(kind.to_ascii_lowercase());
+    } else if let Some((mut kind, scope, bang, description)) = conventional_header(&header_text) {
+        kind.make_ascii_lowercase();
+        parsed.kind = Some(kind);
         parsed.scope = scope;
         parsed.breaking = bang;
         parsed.description = description;
-    } else if let Some((kind, scope, bang, description)) = colonless_header(&header_text) {
-        parsed.kind = Some(kind.to_ascii_lowercase());
+    } else if let Some((mut kind, scope, bang, description)) = colonless_header(&header_text) {
+        kind.make_ascii_lowercase();
+        parsed.kind = Some(kind);
         parsed.scope = Some(scope);
         parsed.breaking = bang;
         parsed.description = description;
         parsed.colonless = true;
+    } else {
+        parsed.description = header_text;
     }
     if parsed.kind.as_deref() == Some("revert") {
         parsed.reverts = parsed.body.as_deref().and_then(reverted_sha);

@@ -299,7 +299,7 @@ pub fn make_plan(input: &PlanInput<'_>) -> Result<ReleasePlan> {
         tag: Some(tag.clone()),
         previous_tag: previous.as_ref().map(|p| p.name.clone()),
         time: Some(commit_time),
-        commits: commits.iter().map(changelog::Entry::new).collect(),
+        commits: commits.into_iter().map(changelog::Entry::new).collect(),
     };
     let mut changelog_md = changelog::markdown_section(&section, &rules, url.as_deref());
     if let Some(package) = input.package.filter(|p| !p.follows.is_empty()) {

@@ -128,7 +128,7 @@ fn entries(
 ) -> Result<Vec<Entry>> {
     Ok(repo
         .commits_touching(from, head, path)?
-        .iter()
+        .into_iter()
         .map(Entry::new)
         .collect())
 }

@@ -242,7 +242,7 @@ pub fn changelog(query: &ChangelogQuery) -> Result<ChangelogAnswer> {
                 None => true,
             };
             if touched {
-                current.commits.push(Entry::new(&commit));
+                current.commits.push(Entry::new(commit));
             }
         }
         sections.push(current);
@@ -305,7 +305,7 @@ pub fn changelog(query: &ChangelogQuery) -> Result<ChangelogAnswer> {
             Some(_) => Some(repo.commit(to)?.time),
             None => None,
         },
-        commits: commits.iter().map(Entry::new).collect(),
+        commits: commits.into_iter().map(Entry::new).collect(),
     };
     Ok(ChangelogAnswer {
         sections: vec![section],

@@ -466,7 +466,7 @@ fn auto_bumps_agree_with_semantic_releases_commit_analyzer() {
             .iter()
             .enumerate()
             .map(|(i, m)| {
-                tamma_release::plan::changelog::Entry::new(&tamma_release::plan::git::CommitInfo {
+                tamma_release::plan::changelog::Entry::new(tamma_release::plan::git::CommitInfo {
                     id: format!("{i:040x}"),
                     author: "A".into(),
                     time: 0,
