@@ -5,7 +5,10 @@
 use serde::Serialize;
 
 mod history;
+mod notification;
 mod packages;
+
+pub use notification::Notification;
 
 use crate::pipeline::Command;
 use crate::plan::ReleasePlan;

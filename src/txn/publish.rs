@@ -6,7 +6,7 @@
 use crate::build;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::report::RunReport;
+use crate::report::{Notification, RunReport};
 use crate::request::ReleaseRequest;
 use crate::targets::github::{self, HostedRelease, ReleaseAsset, ReleaseHost};
 use crate::targets::{deploy, notify, npm, oci};
@@ -120,7 +120,13 @@ pub fn publish(
         .map(|p| (p.name.clone(), (p.version.clone(), p.channel.clone())))
         .collect();
     let outcome = result.map(|release| report.release = Some(release));
-    notify::send(config, request, report, outcome.as_ref().err(), started.elapsed());
+    let note = Notification::release(
+        report,
+        request.ci.run_url.as_deref(),
+        outcome.as_ref().err(),
+        started.elapsed(),
+    );
+    report.steps.extend(notify::deliver(config, request, &note));
     outcome
 }
 
@@ -296,7 +302,7 @@ impl Run<'_> {
     /// Stages every target; nothing is visible to users yet.
     fn stage(&mut self, report: &RunReport, host: &mut dyn ReleaseHost, assets: &[ReleaseAsset]) -> Result<Staged> {
         let plan = &report.plan;
-        let staged = host.stage(plan, assets)?;
+        let staged = host.stage(plan, assets, &[JOURNAL_ASSET])?;
         let before = if self.request.dry_run {
             Vec::new()
         } else {

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::plan::ReleasePlan;
 use crate::plan::VersionSource;
 use crate::plan::version::release_version_of;
-use crate::report::{RollbackSummary, RunReport};
+use crate::report::{Notification, RollbackSummary, RunReport};
 use crate::request::ReleaseRequest;
 use crate::targets::StepRecord;
 use crate::targets::github::client::{ApiRelease, GitHubClient};
@@ -136,24 +136,20 @@ pub fn rollback(request: &ReleaseRequest, config: &Config, started: std::time::I
             .iter()
             .find(|a| a.name == JOURNAL_ASSET)
             .map(|a| a.browser_download_url.clone());
-        let message = serde_json::json!({
-            "event": "rolled-back", "version": from, "tag": tag, "rolled-back-to": to,
-            "repository": request.ci.repository, "url": release.html_url, "dry-run": request.dry_run,
-            "duration-seconds": started.elapsed().as_secs(),
-            "run-url": request.ci.run_url, "journal-url": journal_url,
-        });
-        let text = crate::targets::notify::with_links(
-            format!(
-                "tamma-release: {} {tag} was rolled back{}",
-                request.ci.repository.as_deref().unwrap_or_default(),
-                to.as_deref().map(|t| format!(" to {t}")).unwrap_or_default()
-            ),
+        let note = Notification::rollback(
+            request.ci.repository.as_deref(),
+            &tag,
+            &from,
+            to.as_deref(),
+            &release.html_url,
             request.ci.run_url.as_deref(),
             journal_url.as_deref(),
+            request.dry_run,
+            started.elapsed(),
         );
         report
             .steps
-            .extend(crate::targets::notify::deliver(config, request, &message, &text));
+            .extend(crate::targets::notify::deliver(config, request, &note));
     }
     if !problems.is_empty() && !request.dry_run {
         return Err(Error::Failed(format!(

@@ -15,7 +15,6 @@ use crate::plan::version::release_version_of;
 use crate::targets::StepRecord;
 use crate::targets::github::client::{ApiAsset, ApiRelease, GitHubClient};
 use crate::targets::github::{HostedAsset, HostedRelease, ReleaseAsset, ReleaseHost, TARGET};
-use crate::txn::journal::JOURNAL_ASSET;
 
 /// The GitHub Releases target.
 pub struct GitHubHost {
@@ -188,7 +187,7 @@ impl GitHubHost {
 }
 
 impl ReleaseHost for GitHubHost {
-    fn stage(&mut self, plan: &ReleasePlan, assets: &[ReleaseAsset]) -> Result<HostedRelease> {
+    fn stage(&mut self, plan: &ReleasePlan, assets: &[ReleaseAsset], keep: &[&str]) -> Result<HostedRelease> {
         if let Some(bad) = assets.iter().find(|a| !name_survives(&a.name)) {
             return Err(Error::input(
                 "artifact",
@@ -266,7 +265,7 @@ impl ReleaseHost for GitHubHost {
         if release.draft {
             for stale in existing
                 .iter()
-                .filter(|a| a.name != JOURNAL_ASSET && !assets.iter().any(|w| w.name == a.name))
+                .filter(|a| !keep.contains(&a.name.as_str()) && !assets.iter().any(|w| w.name == a.name))
             {
                 self.client.delete_asset(stale.id, &stale.name)?;
                 self.record(format!("removed {}, which this release does not ship", stale.name));

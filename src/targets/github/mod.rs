@@ -67,8 +67,9 @@ pub struct HostedRelease {
 /// What the pipeline needs from a release host.
 pub trait ReleaseHost {
     /// Finds the release for the plan's tag (published or draft) or creates a draft carrying the
-    /// notes, and makes its assets exactly `assets`, each verified by digest.
-    fn stage(&mut self, plan: &ReleasePlan, assets: &[ReleaseAsset]) -> Result<HostedRelease>;
+    /// notes, and makes its assets exactly `assets`, each verified by digest, plus those named in
+    /// `keep` where the release has them (the journal, which the caller attaches itself).
+    fn stage(&mut self, plan: &ReleasePlan, assets: &[ReleaseAsset], keep: &[&str]) -> Result<HostedRelease>;
     /// Publishes the staged draft, unless `keep_draft`.
     fn flip(&mut self, plan: &ReleasePlan, staged: &HostedRelease, keep_draft: bool) -> Result<HostedRelease>;
     /// What was done so far.
@@ -105,7 +106,7 @@ impl ReleaseHost for DryRunHost {
         Ok(None)
     }
 
-    fn stage(&mut self, plan: &ReleasePlan, assets: &[ReleaseAsset]) -> Result<HostedRelease> {
+    fn stage(&mut self, plan: &ReleasePlan, assets: &[ReleaseAsset], _keep: &[&str]) -> Result<HostedRelease> {
         let on = plan
             .repository
             .as_deref()
