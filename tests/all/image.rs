@@ -60,9 +60,11 @@ fn image_builds_from_the_dockerfile_and_runs_as_an_action() {
 
     let size = daemon.docker(&["image", "inspect", "-f", "{{.Size}}", "tamma-release:test"]);
     let bytes: u64 = String::from_utf8_lossy(&size.stdout).trim().parse().unwrap();
+    // 8.9 MB today (BENCHMARKS.md, "The image and its start"): a dependency that adds more than
+    // half a megabyte to every pull should be a decision, not an accident.
     assert!(
-        bytes < 25 * 1024 * 1024,
-        "image is {bytes} bytes; the aim is under 25 MB"
+        bytes < 9_500_000,
+        "the image is {bytes} bytes, over 9.5 MB; see BENCHMARKS.md for what it is made of"
     );
 
     let version = daemon.docker(&["run", "--rm", "--network", "none", "tamma-release:test", "--version"]);
