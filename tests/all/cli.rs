@@ -350,3 +350,26 @@ fn log_levels_follow_the_flags_and_tamma_log_and_a_bad_filter_is_named() {
     );
     assert!(lines(&bad, " INFO ") > 0, "{bad}");
 }
+
+#[test]
+fn an_api_url_that_cannot_be_requested_is_a_usage_error_naming_its_fix() {
+    let repo = TestRepo::with_history();
+    for (api, expected) in [
+        (
+            "https://gïthub.example/api/v3",
+            "GITHUB_API_URL: \"https://gïthub.example/api/v3\" is not a valid URL (invalid international domain name); write a host outside ASCII in its Punycode form (xn--…)",
+        ),
+        ("github.example/api/v3", "is not an http(s) URL"),
+    ] {
+        let out = tamma(&["history"])
+            .current_dir(repo.path())
+            .env("GITHUB_API_URL", api)
+            .env("GITHUB_REPOSITORY", "o/r")
+            .env("GITHUB_TOKEN", "t")
+            .output()
+            .unwrap();
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+}

@@ -204,6 +204,12 @@ pub(crate) fn client_for(
         .api_url
         .clone()
         .unwrap_or_else(|| "https://api.github.com".to_string());
+    if let Some(problem) = crate::http::url_problem(&api) {
+        return Err(crate::error::Error::input(
+            "GITHUB_API_URL",
+            format!("{api:?} {problem}"),
+        ));
+    }
     Ok(Some((
         client::GitHubClient::new(crate::http::Http::new(policy)?, &api, &repository, Some(token)),
         retry_wait,
