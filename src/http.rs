@@ -316,8 +316,13 @@ impl Http {
             // A request that cannot be built (a URL that does not parse) fails alike every time.
             Err(e) if e.is_builder() => {
                 let reason = std::error::Error::source(&e).map_or_else(|| "builder error".into(), |s| s.to_string());
+                let hint = if reason.contains("international domain name") {
+                    "; write a host outside ASCII in its Punycode form (xn--…)"
+                } else {
+                    ""
+                };
                 Err(Verdict::Fail(HttpError::Invalid(format!(
-                    "the URL is not valid ({reason}); hosts are written in ASCII, a host outside it in its Punycode form (xn--…)"
+                    "the URL is not valid ({reason}){hint}"
                 ))))
             }
             // reqwest's message names the URL, which may carry a webhook's secret.
@@ -502,6 +507,7 @@ async fn read_async(mut response: reqwest::Response, cap: u64) -> Result<Vec<u8>
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn urls_are_checked_without_being_repeated_and_unicode_hosts_are_named_with_their_fix() {
@@ -514,7 +520,6 @@ mod tests {
         let port = url_problem("https://user:secret@example.com:99999/").unwrap();
         assert_eq!(port, "is not a valid URL (invalid port number)");
     }
-    use super::*;
 
     #[test]
     fn retry_after_forms() {
