@@ -143,14 +143,53 @@ pub fn url_problem(url: &str) -> Option<String> {
         return Some("is not an http(s) URL".into());
     }
     let error = reqwest::Url::parse(url).err()?;
-    let host = url
+    let authority = url
         .split_once("://")
         .map_or("", |(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = host.rsplit_once(':').map_or(host, |(host, _)| host);
     Some(if host.is_ascii() {
         format!("is not a valid URL ({error})")
     } else {
         format!("is not a valid URL ({error}); write a host outside ASCII in its Punycode form (xn--…)")
     })
+}
+
+/// `url` as an error message may show it: scheme and host, without credentials, port, path or
+/// query (a webhook's path is often its secret).
+pub fn shown_origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").map_or(("", url), |(scheme, rest)| (scheme, rest));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    if scheme.is_empty() {
+        host.to_string()
+    } else {
+        format!("{scheme}://{host}")
+    }
+}
+
+/// The failure of a request reqwest could not build: a URL that does not parse (said without the
+/// URL), or a header value it refuses — most often a token with a line break in it.
+fn unbuildable(error: &reqwest::Error) -> HttpError {
+    let source = std::error::Error::source(error);
+    let reason = source.map_or_else(|| "builder error".into(), |s| s.to_string());
+    match source.and_then(|s| s.downcast_ref::<url::ParseError>()) {
+        Some(url::ParseError::IdnaError) => HttpError::Invalid(format!(
+            "the URL is not valid ({reason}); write a host outside ASCII in its Punycode form (xn--…)"
+        )),
+        Some(_) => HttpError::Invalid(format!("the URL is not valid ({reason})")),
+        None => HttpError::Invalid(format!(
+            "the request cannot be made ({reason}); does a token or header value hold a line break or another control character?"
+        )),
+    }
+}
+
+/// Why a streamed request got no answer.
+enum Unsent {
+    /// It could not be built.
+    Invalid(HttpError),
+    /// The connection failed (said without the URL).
+    Transport(String),
 }
 
 /// A client with the policy applied.
@@ -313,18 +352,8 @@ impl Http {
                 let body = read_prefix(response, MAX_ERROR_BODY);
                 Err(self.judge(&method, idempotent, last, backoff, status, &headers, body))
             }
-            // A request that cannot be built (a URL that does not parse) fails alike every time.
-            Err(e) if e.is_builder() => {
-                let reason = std::error::Error::source(&e).map_or_else(|| "builder error".into(), |s| s.to_string());
-                let hint = if reason.contains("international domain name") {
-                    "; write a host outside ASCII in its Punycode form (xn--…)"
-                } else {
-                    ""
-                };
-                Err(Verdict::Fail(HttpError::Invalid(format!(
-                    "the URL is not valid ({reason}){hint}"
-                ))))
-            }
+            // A request that cannot be built fails alike every time.
+            Err(e) if e.is_builder() => Err(Verdict::Fail(unbuildable(&e))),
             // reqwest's message names the URL, which may carry a webhook's secret.
             Err(e) => Err(self.judge_transport(&method, idempotent, last, backoff, e.without_url().to_string())),
         })
@@ -368,7 +397,7 @@ impl Http {
             .map_err(|e| HttpError::Transport(e.to_string()))?;
         self.attempts(&method, |last, backoff| {
             let answer = runtime.block_on(async {
-                let body = FileBody::open(upload).map_err(|e| e.to_string())?;
+                let body = FileBody::open(upload).map_err(|e| Unsent::Transport(e.to_string()))?;
                 let response = self
                     .streaming
                     .request(method.clone(), url)
@@ -377,10 +406,13 @@ impl Http {
                     .body(reqwest::Body::wrap(body))
                     .send()
                     .await
-                    .map_err(|e| e.without_url().to_string())?;
+                    .map_err(|e| match e.is_builder() {
+                        true => Unsent::Invalid(unbuildable(&e)),
+                        false => Unsent::Transport(e.without_url().to_string()),
+                    })?;
                 let (status, headers) = (response.status().as_u16(), response.headers().clone());
                 let cap = if status < 400 { limit } else { MAX_ERROR_BODY };
-                Ok::<_, String>((status, headers, read_async(response, cap).await))
+                Ok::<_, Unsent>((status, headers, read_async(response, cap).await))
             });
             match answer {
                 Ok((status, _, body)) if status < 400 => {
@@ -395,7 +427,8 @@ impl Http {
                     let body = String::from_utf8_lossy(&body.unwrap_or_default()).into_owned();
                     Err(self.judge(&method, false, last, backoff, status, &headers, body))
                 }
-                Err(e) => Err(self.judge_transport(&method, false, last, backoff, e)),
+                Err(Unsent::Invalid(error)) => Err(Verdict::Fail(error)),
+                Err(Unsent::Transport(e)) => Err(self.judge_transport(&method, false, last, backoff, e)),
             }
         })
     }
@@ -519,6 +552,53 @@ mod tests {
         assert!(!unicode.contains("bücher"), "{unicode}");
         let port = url_problem("https://user:secret@example.com:99999/").unwrap();
         assert_eq!(port, "is not a valid URL (invalid port number)");
+        // Only the host decides the Punycode hint, not a Unicode password.
+        let port = url_problem("https://u:pässword@example.com:99999/").unwrap();
+        assert_eq!(port, "is not a valid URL (invalid port number)");
+    }
+
+    #[test]
+    fn errors_show_a_url_as_its_origin_only() {
+        assert_eq!(
+            shown_origin("https://hooks.slack.com/services/T0/B0/secret?x=1"),
+            "https://hooks.slack.com"
+        );
+        assert_eq!(
+            shown_origin("https://u:tok@registry.example:99999/npm/"),
+            "https://registry.example:99999"
+        );
+        assert_eq!(shown_origin("u:tok@registry.example/npm"), "registry.example");
+        assert_eq!(
+            shown_origin("ftp://deploy.example.com/hook"),
+            "ftp://deploy.example.com"
+        );
+    }
+
+    #[test]
+    fn a_request_that_cannot_be_built_says_why_without_retrying() {
+        let http = Http::new(HttpPolicy::default()).unwrap();
+        let client = http.client();
+        let unicode = client.get("https://bücher.example/").build().unwrap_err();
+        assert!(unicode.is_builder());
+        assert_eq!(
+            unbuildable(&unicode).to_string(),
+            "the URL is not valid (invalid international domain name); write a host outside ASCII in its Punycode form (xn--…)"
+        );
+        let header = client
+            .get("https://example.com/")
+            .header("authorization", "Bearer s3cr3t\n")
+            .build()
+            .unwrap_err();
+        let said = unbuildable(&header).to_string();
+        assert!(said.starts_with("the request cannot be made ("), "{said}");
+        assert!(said.contains("line break") && !said.contains("s3cr3t"), "{said}");
+        // Once, though the policy allows five attempts for a GET.
+        let started = Instant::now();
+        let failed = http
+            .send(Method::GET, true, &|| http.client().get("https://bücher.example/"))
+            .unwrap_err();
+        assert!(matches!(failed, HttpError::Invalid(_)), "{failed}");
+        assert!(started.elapsed() < Duration::from_millis(500));
     }
 
     #[test]

@@ -547,7 +547,8 @@ impl Config {
             .iter()
             .find_map(|(key, url)| crate::http::url_problem(url).map(|problem| (key, url, problem)))
         {
-            return Err(at_key(key, format!("{url:?} {problem}")));
+            // Only the origin: a webhook's path is often its secret (the error points at the line).
+            return Err(at_key(key, format!("{:?} {problem}", crate::http::shown_origin(url))));
         }
         let mut seen = std::collections::BTreeSet::new();
         for (index, artifact) in self.artifacts.iter().enumerate() {

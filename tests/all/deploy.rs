@@ -206,7 +206,7 @@ fn bad_deploy_configuration_is_a_usage_error() {
     let cases = [
         (
             "[deploy.staging]\nwebhook = \"ftp://deploy.example.com/hook\"\n",
-            "\"ftp://deploy.example.com/hook\" is not an http(s) URL",
+            "\"ftp://deploy.example.com\" is not an http(s) URL",
         ),
         (
             "[notify]\nwebhooks = [\"hooks.example.com/x\"]\n",
@@ -215,11 +215,12 @@ fn bad_deploy_configuration_is_a_usage_error() {
         // Hosts are ASCII (the image has no IDNA tables): a Unicode one is named with its fix.
         (
             "[npm]\nregistry = \"https://bücher.example/npm/\"\n",
-            "\"https://bücher.example/npm/\" is not a valid URL (invalid international domain name); write a host outside ASCII in its Punycode form (xn--…)",
+            "\"https://bücher.example\" is not a valid URL (invalid international domain name); write a host outside ASCII in its Punycode form (xn--…)",
         ),
+        // Only the origin is shown: a webhook's path is often its secret.
         (
-            "[notify]\nwebhooks = [\"https://hooks.example.com:99999/x\"]\n",
-            "is not a valid URL (invalid port number)",
+            "[notify]\nwebhooks = [\"https://hooks.example.com:99999/T0/secret-path\"]\n",
+            "\"https://hooks.example.com:99999\" is not a valid URL (invalid port number)",
         ),
         (
             "[deploy.staging]\nsmoke = { url = \"https://x.example\", timeout = \"soon\" }\n",
@@ -236,6 +237,7 @@ fn bad_deploy_configuration_is_a_usage_error() {
         let (_, stderr) = text(&out);
         assert_eq!(out.status.code(), Some(2), "{config}: {stderr}");
         assert!(stderr.contains(expected), "{config}: expected {expected:?} in {stderr}");
+        assert!(!stderr.contains("secret-path"), "{stderr}");
     }
     fake.with(|s| assert!(s.writes() == 0 && s.branches.is_empty(), "{:?}", s.log));
 }
