@@ -47,7 +47,17 @@ fn init_logging(to_stdout: bool, verbose: u8, quiet: bool) {
     // `TAMMA_LOG` takes `RUST_LOG`'s `target=level,…` directives (no span or field filters: their
     // regex engine alone was 0.1 MB of the image). One that does not parse is named once logging
     // is up, and the default applies.
-    let asked = std::env::var("TAMMA_LOG").ok().filter(|value| !value.trim().is_empty());
+    // As EnvFilter read it: spaces around directives and empty ones are ignored (Targets would
+    // read an empty one as "every target at trace").
+    let asked = std::env::var("TAMMA_LOG").ok().map(|value| {
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|directive| !directive.is_empty())
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    let asked = asked.filter(|value| !value.is_empty());
     let parsed = asked.as_deref().map(str::parse::<Targets>);
     let filter = match &parsed {
         Some(Ok(targets)) => targets.clone(),

@@ -341,6 +341,14 @@ fn log_levels_follow_the_flags_and_tamma_log_and_a_bad_filter_is_named() {
     assert_eq!(lines(&stderr(&["-v"], Some("warn")), " INFO "), 0);
     let targeted = stderr(&[], Some("tamma_release=debug,warn"));
     assert!(lines(&targeted, " DEBUG ") > 0, "{targeted}");
+    // As RUST_LOG reads it: spaces and empty directives are ignored.
+    assert!(lines(&stderr(&[], Some(" debug ")), " DEBUG ") > 0);
+    let trailing = stderr(&[], Some("tamma_release=warn,"));
+    assert_eq!(
+        lines(&trailing, " INFO ") + lines(&trailing, " TRACE "),
+        0,
+        "{trailing}"
+    );
     // One that does not parse is named with what it takes; the default applies.
     let bad = stderr(&[], Some("tamma_release=loud"));
     assert!(
