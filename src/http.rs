@@ -134,25 +134,25 @@ impl std::fmt::Display for HttpError {
     }
 }
 
-/// Why `url` cannot be requested, if it cannot: not http(s), or not a URL. Host names are taken
-/// in ASCII only (the image leaves out IDNA's Unicode tables, 0.13 MB): a host outside ASCII is
-/// written in its Punycode form (`xn--…`), as `idn2` prints it. The reason never repeats the URL,
-/// which may carry a secret.
+/// Why a URL failed to parse, `(reason)` and the fix where there is one, for a message that does
+/// not repeat the URL (it may carry a secret). The image leaves out IDNA's Unicode tables
+/// (0.13 MB), so a host outside ASCII is written as `idn2` prints it.
+fn parse_failure(error: &url::ParseError) -> String {
+    let hint = match error {
+        url::ParseError::IdnaError => "; write a host outside ASCII in its Punycode form (xn--…)",
+        _ => "",
+    };
+    format!("({error}){hint}")
+}
+
+/// Why `url` cannot be requested, if it cannot: not http(s), or not a URL.
 pub fn url_problem(url: &str) -> Option<String> {
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Some("is not an http(s) URL".into());
     }
-    let error = reqwest::Url::parse(url).err()?;
-    let authority = url
-        .split_once("://")
-        .map_or("", |(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""));
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let host = host.rsplit_once(':').map_or(host, |(host, _)| host);
-    Some(if host.is_ascii() {
-        format!("is not a valid URL ({error})")
-    } else {
-        format!("is not a valid URL ({error}); write a host outside ASCII in its Punycode form (xn--…)")
-    })
+    url::Url::parse(url)
+        .err()
+        .map(|error| format!("is not a valid URL {}", parse_failure(&error)))
 }
 
 /// `url` as an error message may show it: scheme and host, without credentials, port, path or
@@ -174,10 +174,7 @@ fn unbuildable(error: &reqwest::Error) -> HttpError {
     let source = std::error::Error::source(error);
     let reason = source.map_or_else(|| "builder error".into(), |s| s.to_string());
     match source.and_then(|s| s.downcast_ref::<url::ParseError>()) {
-        Some(url::ParseError::IdnaError) => HttpError::Invalid(format!(
-            "the URL is not valid ({reason}); write a host outside ASCII in its Punycode form (xn--…)"
-        )),
-        Some(_) => HttpError::Invalid(format!("the URL is not valid ({reason})")),
+        Some(error) => HttpError::Invalid(format!("the URL is not valid {}", parse_failure(error))),
         None => HttpError::Invalid(format!(
             "the request cannot be made ({reason}); does a token or header value hold a line break or another control character?"
         )),

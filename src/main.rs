@@ -45,10 +45,9 @@ fn init_logging(to_stdout: bool, verbose: u8, quiet: bool) {
         (false, _) => LevelFilter::TRACE,
     };
     // `TAMMA_LOG` takes `RUST_LOG`'s `target=level,…` directives (no span or field filters: their
-    // regex engine alone was 0.1 MB of the image). One that does not parse is named once logging
-    // is up, and the default applies.
-    // As EnvFilter read it: spaces around directives and empty ones are ignored (Targets would
-    // read an empty one as "every target at trace").
+    // regex engine alone was 0.1 MB of the image). As EnvFilter read them, spaces around
+    // directives and empty ones are ignored (Targets would read an empty one as "every target at
+    // trace"). One that does not parse is named once logging is up, and the default applies.
     let asked = std::env::var("TAMMA_LOG").ok().map(|value| {
         value
             .split(',')
