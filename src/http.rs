@@ -599,6 +599,33 @@ mod tests {
     }
 
     #[test]
+    fn an_upload_url_from_a_server_that_cannot_be_requested_fails_at_once_saying_why() {
+        // GitHub's answer names the upload URL; an answer that names a bad one is not retried.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("asset.bin");
+        std::fs::write(&path, b"bytes").unwrap();
+        let upload = FileUpload {
+            path: &path,
+            name: "asset.bin",
+            size: 5,
+        };
+        let http = Http::new(HttpPolicy::default()).unwrap();
+        let started = Instant::now();
+        let failed = http
+            .send_file(
+                Method::POST,
+                "https://üpload.example/assets?name=x",
+                Default::default(),
+                &upload,
+                1024,
+            )
+            .unwrap_err();
+        assert!(matches!(failed, HttpError::Invalid(_)), "{failed}");
+        assert!(failed.to_string().contains("Punycode"), "{failed}");
+        assert!(started.elapsed() < Duration::from_millis(500));
+    }
+
+    #[test]
     fn retry_after_forms() {
         assert_eq!(retry_after(" 120 "), Some(Duration::from_secs(120)));
         assert_eq!(retry_after("99999999999999999999999"), Some(Duration::MAX));
